@@ -1,0 +1,54 @@
+"""Reproductions of five works on explaining image classifiers.
+
+    snakemake --cores all                                 # everything, embedded default
+    snakemake --cores all --configfile config/paper.yaml  # paper scale
+    snakemake --cores all dxai                            # one paper
+    snakemake --report report.html                        # HTML report of the last run
+
+The configuration is validated against workflow/schemas/config.schema.yaml
+before any job is planned.
+"""
+
+import sys
+
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+# The project's packages (common/, papers/) import from here, in this process and,
+# because Snakemake passes its search path on, in every rule script.
+sys.path.insert(0, workflow.basedir)
+
+from common.config import ConfigError, validate_config  # noqa: E402
+
+configfile: "config/config.yaml"
+
+try:
+    validate_config(config)
+except ConfigError as error:
+    raise WorkflowError(str(error)) from None
+
+report: "workflow/report/workflow.rst"
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/datasets.smk"
+include: "workflow/rules/classifiers.smk"
+include: "papers/dxai/rules.smk"
+include: "papers/survey/rules.smk"
+include: "papers/pv/rules.smk"
+include: "papers/cartoonx/rules.smk"
+include: "papers/course/rules.smk"
+
+localrules: all, dxai, survey, pv, cartoonx, course
+
+
+rule all:
+    """Every artifact of the shared pipeline and of the five papers."""
+    default_target: True
+    input:
+        rules.shared.input,
+        rules.dxai.input,
+        rules.survey.input,
+        rules.pv.input,
+        rules.cartoonx.input,
+        rules.course.input,

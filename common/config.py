@@ -1,0 +1,87 @@
+"""Validation of the workflow configuration, before any job runs.
+
+Errors name the offending key as a dotted path (``training.simple.epochs``,
+``classifiers[0].dataset``), so a user can find it in their YAML at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+SCHEMA_PATH = Path(__file__).resolve().parent.parent / "workflow" / "schemas" / "config.schema.yaml"
+
+
+class ConfigError(ValueError):
+    """The configuration is malformed; the message lists every problem found."""
+
+
+def _key_path(path) -> str:
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return text.lstrip(".") or "<top level>"
+
+
+def _describe(error: jsonschema.ValidationError) -> str:
+    if error.validator == "additionalProperties":
+        unknown = sorted(set(error.instance) - set(error.schema.get("properties", {})))
+        where = _key_path(error.absolute_path)
+        return "; ".join(
+            f"config key '{key if where == '<top level>' else f'{where}.{key}'}' is unknown"
+            for key in unknown
+        )
+    if error.validator == "required":
+        missing = error.message.split("'")[1]
+        where = _key_path([*error.absolute_path, missing])
+        return f"config key '{where}' is missing"
+    return f"config key '{_key_path(error.absolute_path)}': {error.message}"
+
+
+def _cross_reference_errors(config: Mapping[str, Any]) -> list[str]:
+    """Checks a JSON schema cannot express: names that must refer to other sections."""
+    from common.models import ARCHITECTURES
+
+    errors = []
+    for index, pair in enumerate(config.get("classifiers", [])):
+        if pair.get("dataset") not in config.get("datasets", {}):
+            errors.append(f"config key 'classifiers[{index}].dataset': "
+                          f"{pair.get('dataset')!r} is not a dataset under 'datasets'")
+        arch = pair.get("arch")
+        if arch not in ARCHITECTURES:
+            errors.append(f"config key 'classifiers[{index}].arch': {arch!r} is not one of "
+                          f"{sorted(ARCHITECTURES)}")
+        elif arch not in config.get("training", {}):
+            errors.append(f"config key 'classifiers[{index}].arch': {arch!r} has no "
+                          f"settings under 'training'")
+    return errors
+
+
+def classifier_runs(config: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Every (dataset, arch, seed) the configuration asks to train, in config order."""
+    return [
+        {"dataset": pair["dataset"], "arch": pair["arch"], "seed": seed}
+        for pair in config["classifiers"]
+        for seed in pair["seeds"]
+    ]
+
+
+def dataset_files(name: str) -> dict[str, str]:
+    """The files a generated dataset consists of, by role."""
+    return {role: f"resources/data/{name}/{role}.{suffix}"
+            for role, suffix in [("train", "npz"), ("test", "npz"), ("manifest", "json")]}
+
+
+def validate_config(config: Mapping[str, Any], schema_path: Path = SCHEMA_PATH) -> None:
+    """Raise :class:`ConfigError` naming every malformed key of ``config``."""
+    schema = yaml.safe_load(schema_path.read_text())
+    validator = jsonschema.Draft202012Validator(schema)
+    errors = [_describe(error) for error in validator.iter_errors(dict(config))]
+    if not errors:
+        errors = _cross_reference_errors(config)
+    if errors:
+        raise ConfigError("invalid configuration:\n  " + "\n  ".join(sorted(errors)))

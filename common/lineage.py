@@ -1,0 +1,166 @@
+"""Audit where outputs came from: ``python -m common.lineage {show,verify,stale}``.
+
+- ``show OUTPUT``: the chain of jobs from OUTPUT back to raw or generated data.
+- ``verify``: re-hash every recorded output and input; list each mismatch (exit 1).
+- ``stale``: outputs whose recorded code or inputs no longer match the tree,
+  directly or through an upstream output that is stale.
+
+Run it from the workflow's working directory. ``--json`` prints machine-readable
+output. Parameters are not re-checked here: ``snakemake --list-changes params``
+does that against the current configuration.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from common import PROJECT_ROOT
+from common.io import sha256_file
+from common.provenance import iter_records, read_record
+
+
+@functools.cache
+def _current_sha(path: str) -> str | None:
+    """sha256 of a file in the working directory now, None if it is gone."""
+    return sha256_file(path) if Path(path).is_file() else None
+
+
+@functools.cache
+def _current_code_sha(relative: str) -> str | None:
+    path = PROJECT_ROOT / relative
+    return sha256_file(path) if path.is_file() else None
+
+
+def lineage(output: str, seen: frozenset[str] = frozenset()) -> dict[str, Any]:
+    """The record of ``output`` with each input's own lineage nested under ``inputs``."""
+    record = read_record(output)
+    if record is None:
+        return {"output": output, "origin": "raw (no provenance record)",
+                "sha256": _current_sha(output)}
+    if output in seen:
+        raise ValueError(f"provenance cycle through {output}")
+    inputs = []
+    for entry in record["inputs"]:
+        upstream = lineage(entry["path"], seen | {output})
+        inputs.append({**entry, "matches_now": _current_sha(entry["path"]) == entry["sha256"],
+                       "lineage": upstream})
+    return {**record, "inputs": inputs}
+
+
+def _format(node: dict[str, Any], depth: int = 0, shown: dict | None = None) -> list[str]:
+    """Text lines for one node; its inputs' nodes follow, indented one level deeper.
+
+    A job with several outputs is printed in full once; later outputs of the same
+    job refer back to the first.
+    """
+    pad = "    " * depth
+    if "rule" not in node:
+        return [f"{pad}{node['output']}  sha256 {node['sha256']}  [{node['origin']}]"]
+    shown = {} if shown is None else shown
+    job_key = (node["rule"], json.dumps(node["wildcards"], sort_keys=True), node["started"])
+    if job_key in shown:
+        return [f"{pad}{node['output']}  sha256 {node['output_sha256']}  "
+                f"[same job as {shown[job_key]}, above]"]
+    shown[job_key] = node["output"]
+    code, wandb = node["code"], node["wandb"]
+    lines = [
+        f"{pad}{node['output']}  sha256 {node['output_sha256']}",
+        f"{pad}  rule      {node['rule']}  wildcards {json.dumps(node['wildcards'])}",
+        f"{pad}  params    {json.dumps(node['params'], sort_keys=True)}",
+        f"{pad}  code      git {code['commit']} dirty={code['dirty']} script {code['script']}",
+    ]
+    lines += [f"{pad}            {sha[:16]}  {path}" for path, sha in code["modules"].items()]
+    packages = ", ".join(f"{name}=={version}" for name, version in node["packages"].items())
+    lines += [
+        f"{pad}  packages  {packages}",
+        f"{pad}  device    {node['device']}  seed {node['seed']}",
+        f"{pad}  time      {node['started']} -> {node['finished']} ({node['wall_seconds']} s)",
+        f"{pad}  wandb     {wandb['mode']} run {wandb['run_id']} dir {wandb['dir']}",
+    ]
+    if not node["inputs"]:
+        lines.append(f"{pad}  inputs    none: generated from parameters and seed")
+    for entry in node["inputs"]:
+        if not entry["matches_now"]:
+            lines.append(f"{pad}  CHANGED   {entry['path']} differs from its recorded sha256 "
+                         f"{entry['sha256']}")
+        lines += _format(entry["lineage"], depth + 1, shown)
+    return lines
+
+
+def verify() -> list[dict[str, str]]:
+    """Every recorded output or input whose bytes differ from the record, or that is missing."""
+    mismatches = []
+    for record in iter_records():
+        expected = [("output", record["output"], record["output_sha256"])]
+        expected += [("input", entry["path"], entry["sha256"]) for entry in record["inputs"]]
+        for role, path, sha in expected:
+            now = _current_sha(path)
+            if now != sha:
+                mismatches.append({"record_of": record["output"], "role": role, "path": path,
+                                   "recorded": sha, "now": now or "missing"})
+    return mismatches
+
+
+def stale() -> dict[str, list[str]]:
+    """Map each stale output to the reasons it is stale."""
+    records = {record["output"]: record for record in iter_records()}
+
+    @functools.cache
+    def reasons(output: str) -> tuple[str, ...]:
+        record = records[output]
+        found = []
+        for path, sha in record["code"]["modules"].items():
+            if _current_code_sha(path) != sha:
+                found.append(f"code changed: {path}")
+        for entry in record["inputs"]:
+            if _current_sha(entry["path"]) != entry["sha256"]:
+                found.append(f"input changed: {entry['path']}")
+            elif entry["path"] in records and reasons(entry["path"]):
+                found.append(f"upstream stale: {entry['path']}")
+        return tuple(found)
+
+    return {output: list(reasons(output)) for output in sorted(records) if reasons(output)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m common.lineage", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--json", action="store_true", help="print JSON instead of text")
+    commands = parser.add_subparsers(dest="command", required=True)
+    show_parser = commands.add_parser("show", help="print the lineage of one output")
+    show_parser.add_argument("output", help="path of an output, relative to the working directory")
+    commands.add_parser("verify", help="re-hash recorded inputs and outputs")
+    commands.add_parser("stale", help="list outputs whose code or inputs changed")
+    args = parser.parse_args(argv)
+
+    if args.command == "show":
+        if read_record(args.output) is None:
+            parser.error(f"no provenance record for {args.output!r}")
+        tree = lineage(args.output)
+        print(json.dumps(tree, indent=2) if args.json else "\n".join(_format(tree)))
+        return 0
+    if args.command == "verify":
+        mismatches = verify()
+        if args.json:
+            print(json.dumps(mismatches, indent=2))
+        for item in [] if args.json else mismatches:
+            print(f"MISMATCH {item['role']} {item['path']} (recorded for {item['record_of']}): "
+                  f"recorded {item['recorded']}, now {item['now']}")
+        if not args.json and not mismatches:
+            print("all recorded inputs and outputs match")
+        return 1 if mismatches else 0
+    found = stale()
+    if args.json:
+        print(json.dumps(found, indent=2))
+    for output, why in [] if args.json else found.items():
+        print(f"{output}: {'; '.join(why)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

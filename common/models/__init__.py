@@ -1,0 +1,35 @@
+"""Classifier zoo: architectures by name, and loading of trained checkpoints.
+
+A checkpoint (``results/models/<dataset>/<arch>/seed<k>.pt``) holds the state
+dict and the constructor arguments, so :func:`load_classifier` rebuilds the
+model without the configuration; it is read with ``weights_only=True``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from common.models.simple import SimpleCNN
+
+ARCHITECTURES: dict[str, Callable[..., nn.Module]] = {
+    "simple": SimpleCNN,
+}
+
+
+def build_classifier(arch: str, **kwargs) -> nn.Module:
+    """Instantiate architecture ``arch`` with its constructor arguments."""
+    if arch not in ARCHITECTURES:
+        raise KeyError(f"unknown architecture {arch!r}; known: {sorted(ARCHITECTURES)}")
+    return ARCHITECTURES[arch](**kwargs)
+
+
+def load_classifier(path: str | Path, device: str = "cpu") -> nn.Module:
+    """Rebuild a trained classifier from its checkpoint, in eval mode on ``device``."""
+    checkpoint = torch.load(path, map_location=device, weights_only=True)
+    model = build_classifier(checkpoint["arch"], **checkpoint["arch_kwargs"])
+    model.load_state_dict(checkpoint["state_dict"])
+    return model.to(device).eval()

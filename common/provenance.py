@@ -1,0 +1,105 @@
+"""Provenance records: what produced each output, from which inputs, with which code.
+
+One JSON record per output file, at ``results/provenance/<output path>.json``
+(paths relative to the working directory). A job writes one record for each of
+its declared outputs; they differ only in ``output``. One file per output keeps
+parallel jobs from ever writing the same file, and makes the record of an
+output a direct look-up.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import os
+import platform
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from common import PROJECT_ROOT
+from common.io import read_json, sha256_file, write_json
+
+RECORD_ROOT = Path("results") / "provenance"
+RECORD_VERSION = 1
+
+
+def record_path(output: str | os.PathLike, workdir: Path | None = None) -> Path:
+    """Where the record of ``output`` (a path relative to the working directory) lives."""
+    return (workdir or Path.cwd()) / RECORD_ROOT / f"{Path(output).as_posix()}.json"
+
+
+def read_record(output: str | os.PathLike, workdir: Path | None = None) -> dict | None:
+    """The record of ``output``, or None where the file has no record (raw data)."""
+    path = record_path(output, workdir)
+    return read_json(path) if path.exists() else None
+
+
+def iter_records(workdir: Path | None = None):
+    """Yield every record under the working directory's provenance folder."""
+    root = (workdir or Path.cwd()) / RECORD_ROOT
+    for path in sorted(root.rglob("*.json")):
+        yield read_json(path)
+
+
+def write_records(job: dict[str, Any], outputs: list[str]) -> None:
+    """Write one record per output, each carrying the whole job and its own hash."""
+    hashes = {output: sha256_file(output) for output in outputs}
+    for output in outputs:
+        record = dict(job, output=output, output_sha256=hashes[output], outputs=hashes)
+        write_json(record_path(output), record)
+
+
+def hash_files(paths: list[str]) -> list[dict[str, str]]:
+    """Path and sha256 of each file, in the given order."""
+    return [{"path": path, "sha256": sha256_file(path)} for path in paths]
+
+
+def project_modules() -> dict[str, str]:
+    """sha256 of every project source file imported in this process, keyed by relative path.
+
+    The running script counts too (Snakemake sets ``__main__.__file__`` to the
+    original script path). Files of the virtual environment are excluded.
+    """
+    files = {getattr(module, "__file__", None) for module in list(sys.modules.values())}
+    hashes = {}
+    for name in files:
+        if not name or not name.endswith(".py") or not os.path.isabs(name):
+            continue
+        path = Path(name).resolve()
+        if not path.is_relative_to(PROJECT_ROOT) or ".venv" in path.parts:
+            continue
+        hashes[path.relative_to(PROJECT_ROOT).as_posix()] = sha256_file(path)
+    return dict(sorted(hashes.items()))
+
+
+def git_state() -> dict[str, Any]:
+    """The project's git commit and whether the tree differs from it (None outside git)."""
+
+    def git(*args: str) -> str | None:
+        try:
+            result = subprocess.run(
+                ["git", *args], cwd=PROJECT_ROOT, capture_output=True, text=True, check=True
+            )
+        except (OSError, subprocess.CalledProcessError):
+            return None
+        return result.stdout.strip()
+
+    commit = git("rev-parse", "HEAD")
+    status = git("status", "--porcelain", "--untracked-files=no")
+    return {"commit": commit, "dirty": None if commit is None else bool(status)}
+
+
+def imported_packages() -> dict[str, str]:
+    """Version of every installed distribution whose top-level module this process imported."""
+    providers = importlib.metadata.packages_distributions()
+    top_levels = {name.partition(".")[0] for name in list(sys.modules)}
+    versions = {}
+    for top_level in top_levels:
+        for distribution in providers.get(top_level, []):
+            try:
+                versions[distribution] = importlib.metadata.version(distribution)
+            except importlib.metadata.PackageNotFoundError:
+                continue
+    versions["python"] = platform.python_version()
+    return dict(sorted(versions.items(), key=lambda item: item[0].lower()))

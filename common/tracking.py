@@ -1,0 +1,205 @@
+"""One context for every rule script: logging, seeding, device, W&B run, provenance.
+
+Usage inside a Snakemake ``script:``::
+
+    with Job(snakemake, seed=snakemake.params.seed) as job:
+        ...                       # write the declared outputs (atomically)
+        job.log({"loss": 0.1})    # metrics to W&B and the log file
+        job.log_figure("grid", png_path)
+
+On a clean exit the job writes a provenance record for each declared output
+(see :mod:`common.provenance`). W&B runs offline unless ``WANDB_MODE`` says
+otherwise; every job gets its own run directory, and outside online mode the
+API key is removed from the process environment so nothing can persist it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import os
+import random
+import re
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from common import PROJECT_ROOT, provenance
+
+LOGGER = logging.getLogger("xai")
+WANDB_ROOT = Path("wandb")
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+def _plain(value: Any) -> Any:
+    """Snakemake containers and numpy scalars as JSON-ready Python values."""
+    return json.loads(json.dumps(value, default=lambda obj: getattr(obj, "tolist", str)(obj)))
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python, NumPy and PyTorch, and ask PyTorch for deterministic kernels."""
+    import torch
+
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    torch.use_deterministic_algorithms(True, warn_only=True)
+
+
+def select_device(preference: str = "auto") -> str:
+    """``cuda`` when asked for or available under ``auto``; otherwise ``cpu``."""
+    import torch
+
+    if preference == "cuda" and not torch.cuda.is_available():
+        raise RuntimeError("config key 'device' is 'cuda' but no CUDA device is available")
+    if preference == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    return preference
+
+
+def _describe_device(device: str) -> str:
+    if device.startswith("cuda"):
+        import torch
+
+        return f"{device} ({torch.cuda.get_device_name(device)})"
+    return device
+
+
+class Job:
+    """The tracked execution of one Snakemake job; see the module docstring."""
+
+    def __init__(self, smk: Any, seed: int | None = None):
+        self.smk = smk
+        self.seed = seed
+        self.rule = smk.rule
+        self.wildcards = {key: str(value) for key, value in smk.wildcards.items()}
+        self.params = _plain(dict(smk.params.items()))
+        self.script = Path(sys.modules["__main__"].__file__).resolve()
+        self.paper = self._paper_of(self.script)
+        self.device = "cpu"
+        self.run = None
+        self._started = ""
+        self._clock = 0.0
+
+    @staticmethod
+    def _paper_of(script: Path) -> str:
+        parts = script.relative_to(PROJECT_ROOT).parts
+        return parts[1] if parts[0] == "papers" else "common"
+
+    @property
+    def name(self) -> str:
+        """Rule name plus wildcards, e.g. ``train_classifier[arch=simple,dataset=peppers]``."""
+        inner = ",".join(f"{key}={value}" for key, value in sorted(self.wildcards.items()))
+        return f"{self.rule}[{inner}]" if inner else self.rule
+
+    def __enter__(self) -> Job:
+        self._started = _now()
+        self._clock = time.perf_counter()
+        self._configure_logging()
+        if self.seed is not None:
+            seed_everything(self.seed)
+        if "device" in self.params:
+            self.device = select_device(self.params["device"])
+        self.run = self._open_wandb()
+        LOGGER.info("job %s started on %s", self.name, _describe_device(self.device))
+        return self
+
+    def __exit__(self, exc_type, exc, traceback) -> None:
+        if exc is not None:
+            LOGGER.error("job %s failed", self.name, exc_info=(exc_type, exc, traceback))
+        else:
+            provenance.write_records(self._job_record(), [str(path) for path in self.smk.output])
+            LOGGER.info("job %s finished in %.1f s", self.name, time.perf_counter() - self._clock)
+        self.run.finish(exit_code=0 if exc is None else 1)
+        logging.getLogger().handlers.clear()
+
+    def _configure_logging(self) -> None:
+        handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
+        for log_file in self.smk.log:
+            Path(log_file).parent.mkdir(parents=True, exist_ok=True)
+            handlers.append(logging.FileHandler(log_file, mode="w"))
+        logging.basicConfig(
+            level=logging.INFO,
+            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+            handlers=handlers,
+            force=True,
+        )
+        logging.captureWarnings(True)
+
+    def _open_wandb(self):
+        import wandb
+
+        mode = os.environ.get("WANDB_MODE", "offline")
+        if mode != "online":
+            os.environ.pop("WANDB_API_KEY", None)
+        inner = ",".join(f"{key}={value}" for key, value in sorted(self.wildcards.items()))
+        slug = re.sub(r"[^A-Za-z0-9_.=,-]+", "_", inner) or "all"
+        run_dir = (WANDB_ROOT / self.rule / slug).resolve()
+        run_dir.mkdir(parents=True, exist_ok=True)
+        os.environ.setdefault("WANDB_CACHE_DIR", str(run_dir / "cache"))
+        os.environ.setdefault("WANDB_DATA_DIR", str(run_dir / "data"))
+        settings = wandb.Settings(
+            console="off", silent=True, save_code=False, disable_git=True, x_disable_stats=True
+        )
+        return wandb.init(
+            project=self.paper,
+            job_type=self.rule,
+            name=self.name,
+            config=self.params,
+            dir=str(run_dir),
+            mode=mode,
+            settings=settings,
+        )
+
+    def log(self, metrics: dict[str, Any], step: int | None = None) -> None:
+        """Log scalar metrics to W&B and the job's log file."""
+        self.run.log(_plain(metrics), step=step)
+        LOGGER.info("%s", ", ".join(f"{key}={value}" for key, value in metrics.items()))
+
+    def log_figure(self, key: str, image_path: str | os.PathLike) -> None:
+        """Log a rendered figure (PNG) to W&B."""
+        import wandb
+
+        self.run.log({key: wandb.Image(str(image_path))})
+
+    def log_table(self, key: str, frame) -> None:
+        """Log a pandas DataFrame to W&B as a table."""
+        import wandb
+
+        self.run.log({key: wandb.Table(dataframe=frame)})
+
+    def _wandb_record(self) -> dict[str, Any]:
+        mode = os.environ.get("WANDB_MODE", "offline")
+        if mode == "disabled":
+            return {"mode": mode, "run_id": None, "dir": None}
+        run_dir = Path(self.run.dir).parent
+        return {"mode": mode, "run_id": self.run.id, "dir": os.path.relpath(run_dir)}
+
+    def _job_record(self) -> dict[str, Any]:
+        return {
+            "record_version": provenance.RECORD_VERSION,
+            "rule": self.rule,
+            "wildcards": self.wildcards,
+            "params": self.params,
+            "inputs": provenance.hash_files([str(path) for path in self.smk.input]),
+            "log": [str(path) for path in self.smk.log],
+            "code": {
+                **provenance.git_state(),
+                "script": self.script.relative_to(PROJECT_ROOT).as_posix(),
+                "modules": provenance.project_modules(),
+            },
+            "packages": provenance.imported_packages(),
+            "device": _describe_device(self.device),
+            "seed": self.seed,
+            "started": self._started,
+            "finished": _now(),
+            "wall_seconds": round(time.perf_counter() - self._clock, 3),
+            "wandb": self._wandb_record(),
+        }

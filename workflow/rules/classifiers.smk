@@ -1,0 +1,83 @@
+"""Classifier zoo: training, the accuracy table and a prediction figure per model."""
+
+from common.config import classifier_runs, dataset_files
+
+
+rule train_classifier:
+    """Train one architecture on one dataset with one seed (resumable)."""
+    input:
+        **dataset_files("{dataset}"),
+    output:
+        weights="results/models/{dataset}/{arch}/seed{seed}.pt",
+        metrics="results/models/{dataset}/{arch}/seed{seed}.json",
+    params:
+        training=lambda wildcards: config["training"][wildcards.arch],
+        device=config["device"],
+    log:
+        "logs/models/{dataset}/{arch}/seed{seed}.log",
+    threads: 2
+    resources:
+        mem_mb=4000,
+        gpu=1,
+    conda:
+        "../../envs/xai.yaml"
+    script:
+        "../scripts/train_classifier.py"
+
+
+rule accuracy_table:
+    """Test accuracy of every trained classifier (the DXAI appendix's Table 6 analogue)."""
+    input:
+        metrics=[
+            "results/models/{dataset}/{arch}/seed{seed}.json".format(**run)
+            for run in classifier_runs(config)
+        ],
+    output:
+        table=report(
+            "results/models/accuracy.csv",
+            caption="../report/accuracy_table.rst",
+            category="Classifiers",
+        ),
+    params:
+        runs=classifier_runs(config),
+    log:
+        "logs/models/accuracy_table.log",
+    conda:
+        "../../envs/xai.yaml"
+    script:
+        "../scripts/accuracy_table.py"
+
+
+rule prediction_figure:
+    """Confusion matrix and example predictions of one trained classifier."""
+    input:
+        weights="results/models/{dataset}/{arch}/seed{seed}.pt",
+        manifest="resources/data/{dataset}/manifest.json",
+        test="resources/data/{dataset}/test.npz",
+    output:
+        pdf="results/models/figures/predictions_{dataset}_{arch}_seed{seed}.pdf",
+        png=report(
+            "results/models/figures/predictions_{dataset}_{arch}_seed{seed}.png",
+            caption="../report/prediction_figure.rst",
+            category="Classifiers",
+            subcategory="{dataset}",
+        ),
+    params:
+        device=config["device"],
+    log:
+        "logs/models/figures/predictions_{dataset}_{arch}_seed{seed}.log",
+    conda:
+        "../../envs/xai.yaml"
+    script:
+        "../scripts/prediction_figure.py"
+
+
+rule shared:
+    """Every shared artifact: datasets with previews, classifiers, their table and figures."""
+    input:
+        [f"resources/data/{name}/preview.png" for name in config["datasets"]],
+        rules.accuracy_table.output,
+        [
+            "results/models/figures/predictions_{dataset}_{arch}_seed{seed}.pdf".format(**run)
+            for run in classifier_runs(config)
+        ],

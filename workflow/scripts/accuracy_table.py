@@ -1,0 +1,23 @@
+"""Collect the test accuracy of every trained classifier into one table (CSV)."""
+
+import pandas as pd
+
+from common.io import atomic_path, read_json
+from common.tracking import Job
+
+
+def main(smk) -> None:
+    with Job(smk) as job:
+        rows = []
+        for run, path in zip(smk.params.runs, smk.input.metrics, strict=True):
+            metrics = read_json(path)
+            rows.append({**run, "test_accuracy": round(metrics["test_accuracy"], 4),
+                         "n_test": metrics["n_test"], "epochs": len(metrics["history"]),
+                         "final_train_loss": round(metrics["history"][-1]["train_loss"], 4)})
+        table = pd.DataFrame(rows).sort_values(["dataset", "arch", "seed"])
+        with atomic_path(smk.output.table) as temporary:
+            table.to_csv(temporary, index=False)
+        job.log_table("accuracy", table)
+
+
+main(snakemake)  # noqa: F821 (injected by Snakemake)

@@ -1,0 +1,42 @@
+"""Train one zoo classifier on one dataset with one seed; save weights and test metrics."""
+
+from pathlib import Path
+
+import torch
+
+from common.data import load_split
+from common.io import atomic_path, write_json
+from common.models import build_classifier
+from common.models.train import TrainSettings, predict, train
+from common.tracking import Job
+
+
+def main(smk) -> None:
+    data_dir = Path(smk.input.manifest).parent
+    settings = TrainSettings(**smk.params.training)
+    arch, seed = smk.wildcards.arch, int(smk.wildcards.seed)
+    with Job(smk, seed=seed) as job:
+        train_split, test_split = load_split(data_dir, "train"), load_split(data_dir, "test")
+        arch_kwargs = {"num_classes": len(train_split.classes),
+                       "image_size": train_split.images.shape[-1],
+                       "in_channels": train_split.images.shape[1]}
+        model = build_classifier(arch, **arch_kwargs)
+        checkpoint = Path(smk.output.weights).with_suffix(".checkpoint")
+        history = train(model, train_split, settings, seed, job.device, checkpoint,
+                        on_epoch=lambda record: job.log(record, step=record["epoch"]))
+        predicted = predict(model, test_split.images, job.device).argmax(1)
+        correct = predicted == test_split.labels
+        per_class = {name: correct[test_split.labels == index].float().mean().item()
+                     for index, name in enumerate(test_split.classes)}
+        metrics = {"test_accuracy": correct.float().mean().item(), "n_test": len(test_split),
+                   "per_class_accuracy": per_class, "history": history,
+                   "predicted": predicted.tolist()}
+        with atomic_path(smk.output.weights) as temporary:
+            torch.save({"arch": arch, "arch_kwargs": arch_kwargs, "classes": train_split.classes,
+                        "state_dict": model.cpu().state_dict()}, temporary)
+        write_json(smk.output.metrics, metrics)
+        job.log({"test_accuracy": metrics["test_accuracy"]})
+        checkpoint.unlink(missing_ok=True)
+
+
+main(snakemake)  # noqa: F821 (injected by Snakemake)
