@@ -1,0 +1,82 @@
+"""The configuration schema rejects malformed values, naming the key, before any job."""
+
+import copy
+
+import pytest
+import yaml
+from conftest import REPO, snakemake
+
+from common.config import ConfigError, validate_config
+
+
+def default_config() -> dict:
+    return yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+
+
+def merged(base: dict, overlay: dict) -> dict:
+    """Snakemake's --configfile merge: nested mappings update key by key."""
+    result = copy.deepcopy(base)
+    for key, value in overlay.items():
+        if isinstance(value, dict) and isinstance(result.get(key), dict):
+            result[key] = merged(result[key], value)
+        else:
+            result[key] = value
+    return result
+
+
+def test_shipped_configs_are_valid():
+    validate_config(default_config())
+    paper = yaml.safe_load((REPO / "config" / "paper.yaml").read_text())
+    validate_config(merged(default_config(), paper))
+
+
+def _set(config, path, value):
+    *parents, last = path
+    for key in parents:
+        config = config[key]
+    if value is KeyError:
+        del config[last]
+    else:
+        config[last] = value
+
+
+MALFORMED = [
+    (["colour"], "red", "colour"),
+    (["datasets", "peppers", "colour"], "red", "datasets.peppers.colour"),
+    (["datasets", "peppers", "n_train"], -5, "datasets.peppers.n_train"),
+    (["datasets", "peppers", "image_size"], 8, "datasets.peppers.image_size"),
+    (["datasets", "peppers", "seed"], "zero", "datasets.peppers.seed"),
+    (["training", "simple", "epochs"], "ten", "training.simple.epochs"),
+    (["training", "simple", "learning_rate"], 0, "training.simple.learning_rate"),
+    (["training", "simple", "batch_size"], KeyError, "training.simple.batch_size"),
+    (["device"], "gpu", "device"),
+    (["scale"], "huge", "scale"),
+    (["classifiers"], {"dataset": "peppers"}, "classifiers"),
+    (["classifiers", 0, "seeds"], [], "classifiers[0].seeds"),
+    (["classifiers", 0, "seeds"], [1, 1], "classifiers[0].seeds"),
+    (["classifiers", 0, "dataset"], "no_such_data", "classifiers[0].dataset"),
+    (["classifiers", 0, "arch"], "resnet999", "classifiers[0].arch"),
+]
+
+
+@pytest.mark.parametrize(("path", "value", "key"), MALFORMED, ids=[m[2] for m in MALFORMED])
+def test_malformed_config_names_the_key(path, value, key):
+    config = default_config()
+    _set(config, path, value)
+    with pytest.raises(ConfigError) as caught:
+        validate_config(config)
+    assert f"config key '{key}'" in str(caught.value)
+
+
+@pytest.mark.parametrize(("overlay", "key"), [
+    ("training:\n  simple:\n    epochs: many\n", "training.simple.epochs"),
+    ("unknown_section: 1\n", "unknown_section"),
+])
+def test_snakemake_rejects_bad_config_before_any_job(pristine_copy, tmp_path, overlay, key):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(overlay)
+    result = snakemake(["--cores", "1", "--configfile", str(bad)], pristine_copy, check=False)
+    assert result.returncode != 0
+    assert f"config key '{key}'" in result.stdout + result.stderr
+    assert not (pristine_copy / "results").exists()
+    assert not (pristine_copy / "resources").exists()

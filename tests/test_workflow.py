@@ -1,0 +1,131 @@
+"""The workflow as a user meets it: dry runs, lint, a tiny end-to-end run and its lineage."""
+
+import json
+import re
+import shutil
+
+import pytest
+from conftest import PLANTED_API_KEY, lineage, snakemake
+
+pytestmark = pytest.mark.workflow
+
+FIGURE = "results/models/figures/predictions_peppers_simple_seed0.pdf"
+TRAINING_OUTPUTS = {
+    "results/models/peppers/simple/seed0.pt",
+    "results/models/peppers/simple/seed0.json",
+    "results/models/accuracy.csv",
+    FIGURE,
+    FIGURE.replace(".pdf", ".png"),
+}
+
+
+@pytest.mark.parametrize("extra", [[], ["--configfile", "config/paper.yaml"]],
+                         ids=["embedded", "paper"])
+def test_dry_run_plans_every_target(pristine_copy, extra):
+    result = snakemake(["-n", "--cores", "1", *extra], pristine_copy)
+    for rule in ["make_dataset", "train_classifier", "accuracy_table", "prediction_figure"]:
+        assert re.search(rf"^{rule}\s+\d+", result.stdout, re.MULTILINE), rule
+
+
+def test_paper_scale_plans_three_seeds(pristine_copy):
+    result = snakemake(["-n", "--cores", "1", "--configfile", "config/paper.yaml"], pristine_copy)
+    assert re.search(r"^train_classifier\s+3$", result.stdout, re.MULTILINE)
+
+
+def test_each_paper_and_figure_is_its_own_target(pristine_copy):
+    for paper in ["dxai", "survey", "pv", "cartoonx", "course"]:
+        snakemake(["-n", "--cores", "1", paper], pristine_copy)
+    result = snakemake(["-n", "--cores", "1", FIGURE], pristine_copy)
+    assert "accuracy_table" not in result.stdout
+
+
+def test_lint_is_clean(pristine_copy):
+    result = snakemake(["--lint"], pristine_copy)
+    assert "Congratulations, your workflow is in a good condition" in result.stdout + result.stderr
+
+
+def test_up_to_date_tree_plans_nothing(tiny_run):
+    result = snakemake(["-n", "--cores", "1", "--configfile", "tests/tiny.yaml"], tiny_run)
+    assert "Nothing to be done" in result.stdout + result.stderr
+
+
+def test_report_contains_every_marked_output(tiny_run):
+    report = (tiny_run / "report.html").read_text()
+    for name in ["accuracy.csv", "preview.png", "predictions_peppers_simple_seed0.png"]:
+        assert name in report
+
+
+def test_every_job_has_a_log_and_an_offline_wandb_run(tiny_run):
+    records = [json.loads(path.read_text())
+               for path in (tiny_run / "results" / "provenance").rglob("*.json")]
+    assert {record["rule"] for record in records} == {
+        "make_dataset", "train_classifier", "accuracy_table", "prediction_figure"}
+    for record in records:
+        assert all((tiny_run / log).stat().st_size > 0 for log in record["log"])
+        assert record["wandb"]["mode"] == "offline"
+        run_dir = tiny_run / record["wandb"]["dir"]
+        assert list(run_dir.glob(f"run-{record['wandb']['run_id']}.wandb")), run_dir
+
+
+def test_planted_api_key_is_written_nowhere(tiny_run):
+    for folder in ["results", "logs", "wandb", "resources", ".snakemake"]:
+        for path in (tiny_run / folder).rglob("*"):
+            if path.is_file():
+                assert PLANTED_API_KEY.encode() not in path.read_bytes(), path
+    assert PLANTED_API_KEY not in (tiny_run / "report.html").read_text()
+
+
+def _jobs(node):
+    """Yield every job node of a lineage tree, depth first."""
+    yield node
+    for entry in node.get("inputs", []):
+        yield from _jobs(entry["lineage"])
+
+
+def test_lineage_show_reaches_generated_data(tiny_run):
+    tree = json.loads(lineage(["--json", "show", FIGURE], tiny_run).stdout)
+    rules = [node.get("rule") for node in _jobs(tree)]
+    assert rules[0] == "prediction_figure"
+    assert {"train_classifier", "make_dataset"} <= set(rules)
+    commit = tree["code"]["commit"]
+    assert re.fullmatch(r"[0-9a-f]{40}", commit) and tree["code"]["dirty"] is False
+    generator = next(node for node in _jobs(tree) if node.get("rule") == "make_dataset")
+    assert generator["inputs"] == [] and generator["seed"] == 0
+    assert "common/data/peppers.py" in generator["code"]["modules"]
+    assert "workflow/scripts/make_dataset.py" in generator["code"]["modules"]
+    assert {"torch", "numpy", "python"} <= set(tree["packages"])
+    text = lineage(["show", FIGURE], tiny_run).stdout
+    assert "inputs    none: generated from parameters and seed" in text
+
+
+def test_lineage_verify_passes_then_names_a_tampered_input(tiny_run, tmp_path):
+    assert "all recorded inputs and outputs match" in lineage(["verify"], tiny_run).stdout
+    copy = shutil.copytree(tiny_run, tmp_path / "tampered", symlinks=True)
+    with open(copy / "resources/data/peppers/test.npz", "ab") as handle:
+        handle.write(b"tampered")
+    result = lineage(["verify"], copy, check=False)
+    assert result.returncode == 1
+    assert "MISMATCH input resources/data/peppers/test.npz" in result.stdout
+    assert "MISMATCH output resources/data/peppers/test.npz" in result.stdout
+    assert "train.npz" not in result.stdout
+
+
+def test_lineage_stale_lists_exactly_the_dependents_of_an_edited_script(tiny_run, tmp_path):
+    copy = shutil.copytree(tiny_run, tmp_path / "edited", symlinks=True)
+    assert json.loads(lineage(["--json", "stale"], copy).stdout) == {}
+    script = copy / "workflow/scripts/train_classifier.py"
+    script.write_text(script.read_text() + "\n# an edit\n")
+    stale = json.loads(lineage(["--json", "stale"], copy).stdout)
+    assert set(stale) == TRAINING_OUTPUTS
+    assert stale["results/models/peppers/simple/seed0.pt"] == [
+        "code changed: workflow/scripts/train_classifier.py"]
+
+
+def test_disabled_wandb_mode_still_runs_and_records(pristine_copy, tmp_path):
+    copy = shutil.copytree(pristine_copy, tmp_path / "disabled", symlinks=True)
+    target = "resources/data/peppers/manifest.json"
+    snakemake([target, "--cores", "1", "--configfile", "tests/tiny.yaml"], copy,
+              env={"WANDB_MODE": "disabled"})
+    record = json.loads((copy / "results/provenance" / f"{target}.json").read_text())
+    assert record["wandb"] == {"mode": "disabled", "run_id": None, "dir": None}
+    assert not list((copy / "wandb").rglob("*.wandb"))
