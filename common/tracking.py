@@ -106,7 +106,10 @@ class Job:
         if self.seed is not None:
             seed_everything(self.seed)
         if "device" in self.params:
+            import torch
+
             self.device = select_device(self.params["device"])
+            torch.set_num_threads(max(1, int(self.smk.threads)))
         self.run = self._open_wandb()
         LOGGER.info("job %s started on %s", self.name, _describe_device(self.device))
         return self
@@ -118,6 +121,8 @@ class Job:
             provenance.write_records(self._job_record(), [str(path) for path in self.smk.output])
             LOGGER.info("job %s finished in %.1f s", self.name, time.perf_counter() - self._clock)
         self.run.finish(exit_code=0 if exc is None else 1)
+        for handler in logging.getLogger().handlers:
+            handler.close()
         logging.getLogger().handlers.clear()
 
     def _configure_logging(self) -> None:

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+import torch
 from matplotlib.colors import rgb_to_hsv
 
 from common.data import DataIntegrityError, load_split, peppers
@@ -48,8 +49,8 @@ def test_load_split_returns_tensors_in_unit_range(tmp_path):
     _write_dataset(tmp_path, *peppers.generate(0, "test", 6, 32))
     split = load_split(tmp_path, "test")
     assert split.images.shape == (6, 3, 32, 32)
-    assert 0.0 <= split.images.min() and split.images.max() <= 1.0
-    assert split.classes == peppers.CLASSES and split.masks.dtype.is_floating_point is False
+    assert split.images.min() >= 0.0 and split.images.max() <= 1.0
+    assert split.classes == peppers.CLASSES and split.masks.dtype == torch.bool
 
 
 def test_load_split_names_the_corrupted_file_and_both_checksums(tmp_path):

@@ -19,8 +19,12 @@ TRAINING_OUTPUTS = {
 }
 
 
-@pytest.mark.parametrize("extra", [[], ["--configfile", "config/paper.yaml"]],
-                         ids=["embedded", "paper"])
+@pytest.mark.parametrize("extra", [
+    [],
+    ["--configfile", "config/paper.yaml"],
+    ["--profile", "workflow/profiles/gpu"],
+    ["--profile", "workflow/profiles/slurm", "--configfile", "config/paper.yaml"],
+], ids=["embedded", "paper", "gpu-profile", "slurm-profile"])
 def test_dry_run_plans_every_target(pristine_copy, extra):
     result = snakemake(["-n", "--cores", "1", *extra], pristine_copy)
     for rule in ["make_dataset", "train_classifier", "accuracy_table", "prediction_figure"]:

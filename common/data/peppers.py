@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.colors import hsv_to_rgb
 from scipy.ndimage import zoom
+from tqdm import tqdm
 
 CLASSES = ("red", "yellow", "green")
 CLASS_HUES = (0.0, 0.14, 0.30)
@@ -72,5 +73,6 @@ def render(seed: int, split: str, index: int, size: int) -> tuple[np.ndarray, in
 
 def generate(seed: int, split: str, count: int, size: int):
     """All images of a split as arrays: images (N,H,W,3) uint8, labels (N,), masks (N,H,W)."""
-    images, labels, masks = zip(*(render(seed, split, i, size) for i in range(count)), strict=True)
+    indices = tqdm(range(count), desc=f"{split} images", mininterval=2, leave=False)
+    images, labels, masks = zip(*(render(seed, split, i, size) for i in indices), strict=True)
     return np.stack(images), np.asarray(labels, dtype=np.int64), np.stack(masks)
