@@ -44,13 +44,16 @@ def _describe(error: jsonschema.ValidationError) -> str:
 
 def _cross_reference_errors(config: Mapping[str, Any]) -> list[str]:
     """Checks a JSON schema cannot express: names that must refer to other sections."""
+    from common.data import DATASETS
     from common.models import ARCHITECTURES
 
+    trainable = {name for name, spec in DATASETS.items() if "train" in spec.splits}
     errors = []
     for index, pair in enumerate(config.get("classifiers", [])):
-        if pair.get("dataset") not in config.get("datasets", {}):
+        if pair.get("dataset") not in trainable:
             errors.append(f"config key 'classifiers[{index}].dataset': "
-                          f"{pair.get('dataset')!r} is not a dataset under 'datasets'")
+                          f"{pair.get('dataset')!r} is not a dataset with a training split "
+                          f"(one of {sorted(trainable)})")
         arch = pair.get("arch")
         if arch not in ARCHITECTURES:
             errors.append(f"config key 'classifiers[{index}].arch': {arch!r} is not one of "
@@ -70,10 +73,10 @@ def classifier_runs(config: Mapping[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
-def dataset_files(name: str) -> dict[str, str]:
-    """The files a generated dataset consists of, by role."""
-    return {role: f"resources/data/{name}/{role}.{suffix}"
-            for role, suffix in [("train", "npz"), ("test", "npz"), ("manifest", "json")]}
+def dataset_files(name: str, splits=("train", "test")) -> dict[str, str]:
+    """The files of a dataset (``name`` may be a wildcard), by role: splits and manifest."""
+    files = {split: f"resources/data/{name}/{split}.npz" for split in splits}
+    return {**files, "manifest": f"resources/data/{name}/manifest.json"}
 
 
 def validate_config(config: Mapping[str, Any], schema_path: Path = SCHEMA_PATH) -> None:

@@ -17,7 +17,8 @@ def test_simple_cnn_follows_the_papers_pooling_rule(size, pool):
 
 
 def _data(count=48) -> ImageSplit:
-    images, labels, masks = peppers.generate(0, "train", count, 32)
+    settings = {"seed": 0, "n_train": count, "n_test": 1, "image_size": 32}
+    images, labels, masks, _ = peppers.build(settings)["train"]
     tensor = torch.from_numpy(images).permute(0, 3, 1, 2).float() / 255
     return ImageSplit(tensor, torch.from_numpy(labels), torch.from_numpy(masks), peppers.CLASSES)
 
@@ -69,3 +70,80 @@ def test_predict_batches_match_one_pass():
     batched = predict(model, images, "cpu", batch_size=3)
     assert torch.allclose(together, batched, atol=1e-6)
     assert torch.allclose(together.sum(1), torch.ones(10))
+
+
+@pytest.mark.parametrize("arch", ["resnet18", "vgg", "vit"])
+@pytest.mark.parametrize("channels", [1, 3])
+def test_zoo_architectures_take_small_images(arch, channels):
+    model = build_classifier(arch, num_classes=6, image_size=48, in_channels=channels)
+    assert model(torch.rand(2, channels, 48, 48)).shape == (2, 6)
+    assert not any(getattr(module, "inplace", False) for module in model.modules())
+
+
+def test_resnet_gives_every_relu_call_its_own_module():
+    model = build_classifier("resnet18", num_classes=2, image_size=32, base_width=4)
+    calls = {}
+    hooks = [module.register_forward_hook(
+        lambda module, args, out: calls.__setitem__(module, calls.get(module, 0) + 1))
+        for module in model.modules() if isinstance(module, torch.nn.ReLU)]
+    model(torch.rand(1, 3, 32, 32))
+    for hook in hooks:
+        hook.remove()
+    assert len(calls) == 17 and set(calls.values()) == {1}  # stem + 2 per block x 8 blocks
+
+
+def test_vit_records_attention_that_reproduces_its_output():
+    model = build_classifier("vit", num_classes=3, image_size=48, patch_size=8, dim=32,
+                             depth=2, heads=4).eval()
+    attention = model.blocks[0].attention
+    attention.record = True
+    x = torch.rand(2, 3, 48, 48)
+    model(x)
+    weights, heads = attention.last["weights"], attention.last["heads"]
+    assert weights.shape == (2, 4, 37, 37)
+    assert torch.allclose(weights.sum(-1), torch.ones(2, 4, 37))
+    tokens = model.blocks[0].norm1(model.tokens(x))
+    value = attention.qkv(tokens).reshape(2, 37, 3, 4, 8)[:, :, 2].transpose(1, 2)
+    assert torch.allclose(heads, weights @ value, atol=1e-6)
+
+
+def test_efficientnet_lite0_names_real_photos_as_published():
+    from common.data import DATASETS
+    from common.models.pretrained import efficientnet_lite0
+
+    photos = DATASETS["photos"].build({"image_size": 224})["test"]
+    model = efficientnet_lite0()
+    images = torch.from_numpy(photos.images).permute(0, 3, 1, 2).float() / 255
+    with torch.no_grad():
+        top = model(images).argmax(1)
+    predicted = dict(zip(photos.names.tolist(), (model.categories[i] for i in top), strict=True))
+    assert predicted["chelsea"] in {"Egyptian cat", "tabby", "tiger cat"}
+    assert predicted["coffee"] in {"espresso", "cup"}
+    assert not any(p.requires_grad for p in model.parameters())
+
+
+def test_torchvision_model_loads_weights_from_a_local_file(tmp_path):
+    import torchvision
+
+    from common.models.pretrained import torchvision_imagenet
+
+    reference = torchvision.models.mobilenet_v3_small(weights=None).eval()
+    torch.save(reference.state_dict(), tmp_path / "mobilenet.pth")
+    model = torchvision_imagenet("mobilenet_v3_small", tmp_path / "mobilenet.pth")
+    x = torch.rand(2, 3, 64, 64)
+    mean = torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1)
+    std = torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1)
+    with torch.no_grad():
+        assert torch.allclose(model(x), reference((x - mean) / std), atol=1e-5)
+    with pytest.raises(FileNotFoundError, match="pretrained.vgg16"):
+        torchvision_imagenet("vgg16", tmp_path / "absent.pth")
+
+
+def test_multi_label_training_uses_binary_cross_entropy():
+    from common.models.train import loss_and_hits
+
+    logits = torch.tensor([[2.0, -2.0, 0.5]])
+    labels = torch.tensor([[1.0, 0.0, 0.0]])
+    loss, hits = loss_and_hits(logits, labels)
+    expected = torch.nn.functional.binary_cross_entropy_with_logits(logits, labels)
+    assert torch.isclose(loss, expected) and hits == pytest.approx(2 / 3)

@@ -10,13 +10,14 @@ from conftest import PLANTED_API_KEY, lineage, snakemake
 pytestmark = pytest.mark.workflow
 
 FIGURE = "results/models/figures/predictions_peppers_simple_seed0.pdf"
-TRAINING_OUTPUTS = {
-    "results/models/peppers/simple/seed0.pt",
-    "results/models/peppers/simple/seed0.json",
-    "results/models/accuracy.csv",
-    FIGURE,
-    FIGURE.replace(".pdf", ".png"),
-}
+TRAINED = [("peppers", "simple"), ("scenes", "vit")]  # the classifiers of tests/tiny.yaml
+TRAINING_OUTPUTS = {"results/models/accuracy.csv"} | {
+    path.format(dataset=dataset, arch=arch)
+    for dataset, arch in TRAINED
+    for path in ["results/models/{dataset}/{arch}/seed0.pt",
+                 "results/models/{dataset}/{arch}/seed0.json",
+                 "results/models/figures/predictions_{dataset}_{arch}_seed0.pdf",
+                 "results/models/figures/predictions_{dataset}_{arch}_seed0.png"]}
 
 
 @pytest.mark.parametrize("extra", [
@@ -27,13 +28,14 @@ TRAINING_OUTPUTS = {
 ], ids=["embedded", "paper", "gpu-profile", "slurm-profile"])
 def test_dry_run_plans_every_target(pristine_copy, extra):
     result = snakemake(["-n", "--cores", "1", *extra], pristine_copy)
-    for rule in ["make_dataset", "train_classifier", "accuracy_table", "prediction_figure"]:
+    for rule in ["make_dataset", "collect_photos", "train_classifier", "accuracy_table",
+                 "prediction_figure"]:
         assert re.search(rf"^{rule}\s+\d+", result.stdout, re.MULTILINE), rule
 
 
 def test_paper_scale_plans_three_seeds(pristine_copy):
     result = snakemake(["-n", "--cores", "1", "--configfile", "config/paper.yaml"], pristine_copy)
-    assert re.search(r"^train_classifier\s+3$", result.stdout, re.MULTILINE)
+    assert re.search(r"^train_classifier\s+13$", result.stdout, re.MULTILINE)
 
 
 def test_each_paper_and_figure_is_its_own_target(pristine_copy):
@@ -63,7 +65,8 @@ def test_every_job_has_a_log_and_an_offline_wandb_run(tiny_run):
     records = [json.loads(path.read_text())
                for path in (tiny_run / "results" / "provenance").rglob("*.json")]
     assert {record["rule"] for record in records} == {
-        "make_dataset", "train_classifier", "accuracy_table", "prediction_figure"}
+        "make_dataset", "collect_photos", "train_classifier", "accuracy_table",
+        "prediction_figure"}
     for record in records:
         assert all((tiny_run / log).stat().st_size > 0 for log in record["log"])
         assert record["wandb"]["mode"] == "offline"
@@ -133,3 +136,32 @@ def test_disabled_wandb_mode_still_runs_and_records(pristine_copy, tmp_path):
     record = json.loads((copy / "results/provenance" / f"{target}.json").read_text())
     assert record["wandb"] == {"mode": "disabled", "run_id": None, "dir": None}
     assert not list((copy / "wandb").rglob("*.wandb"))
+
+
+def _fabricate_afhq(root):
+    from PIL import Image
+
+    for split in ("train", "val"):
+        for name, colour in (("cat", (250, 120, 0)), ("dog", (60, 60, 60))):
+            (root / split / name).mkdir(parents=True)
+            for index in range(2):
+                Image.new("RGB", (64, 64), colour).save(root / split / name / f"f{index}.jpg")
+
+
+def test_a_dataset_root_switches_to_the_real_loader(pristine_copy, tmp_path):
+    copy = shutil.copytree(pristine_copy, tmp_path / "real", symlinks=True)
+    _fabricate_afhq(tmp_path / "afhq")
+    overlay = tmp_path / "real.yaml"
+    target = "resources/data/textures/manifest.json"
+    overlay.write_text(f"datasets:\n  textures: {{root: '{tmp_path / 'absent'}'}}\n")
+    failed = snakemake([target, "--cores", "1", "--configfile", "tests/tiny.yaml",
+                        str(overlay)], copy, check=False)
+    assert failed.returncode != 0
+    log = (copy / "logs/datasets/textures.log").read_text()
+    assert "config key 'datasets.textures.root'" in log
+    assert not (copy / target).exists()
+    overlay.write_text(f"datasets:\n  textures: {{root: '{tmp_path / 'afhq'}'}}\n")
+    snakemake([target, "--cores", "1", "--configfile", "tests/tiny.yaml", str(overlay)], copy)
+    manifest = json.loads((copy / target).read_text())
+    assert manifest["classes"] == ["cat", "dog"] and manifest["source"] == str(tmp_path / "afhq")
+    assert manifest["counts"] == {"train": 4, "test": 4}

@@ -1,9 +1,54 @@
-"""Datasets: procedural generators with ground-truth masks, and their on-disk store."""
+"""Datasets by name: procedural generators with ground truth, and shipped real images.
 
-from common.data import peppers
+Every dataset is built by ``DatasetSpec.build(settings)`` into splits of
+:class:`~common.data.procedural.SplitArrays`, stored by the ``make_dataset`` rule
+under ``resources/data/<name>/`` and read back with :func:`load_split`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from common.data import cars, peppers, real, scenes, shipped, textures, tumor
 from common.data.store import DataIntegrityError, ImageSplit, load_manifest, load_split
 
-GENERATORS = {"peppers": peppers}
-"""Procedural datasets by name; each module offers ``CLASSES`` and ``generate``."""
 
-__all__ = ["GENERATORS", "DataIntegrityError", "ImageSplit", "load_manifest", "load_split"]
+@dataclass(frozen=True)
+class DatasetSpec:
+    """What a dataset is: its classes, task and splits, how to build it, its real counterpart.
+
+    ``real(root, image_size, key=...)`` loads the paper's dataset that this one
+    stands in for; ``make_dataset`` uses it when the config sets ``root``.
+    """
+
+    classes: tuple[str, ...]
+    task: str  # "single_label", "multi_label" or "unlabelled"
+    build: Callable[[dict], dict]
+    splits: tuple[str, ...] = ("train", "test")
+    real: Callable | None = None
+
+
+DATASETS: dict[str, DatasetSpec] = {
+    "peppers": DatasetSpec(peppers.CLASSES, "single_label", peppers.build, real=real.fruits360),
+    "cars": DatasetSpec(cars.CLASSES, "single_label", cars.build, real=real.dota),
+    "tumor": DatasetSpec(tumor.CLASSES, "single_label", tumor.build, real=real.brats),
+    "textures": DatasetSpec(textures.CLASSES, "single_label", textures.build, real=real.afhq),
+    "scenes": DatasetSpec(scenes.CLASSES, "multi_label", scenes.build, real=real.voc),
+    "faces": DatasetSpec(shipped.FACES_CLASSES, "single_label", shipped.build_faces,
+                         real=real.celeba),
+    "digits": DatasetSpec(shipped.DIGITS_CLASSES, "single_label", shipped.build_digits),
+    "photos": DatasetSpec((), "unlabelled", shipped.build_photos, splits=("test",),
+                          real=real.imagenet_val),
+}
+
+
+def build_dataset(name: str, settings: dict) -> tuple[dict, tuple[str, ...]]:
+    """The splits and class names of dataset ``name``: real if ``settings['root']`` is set."""
+    spec = DATASETS[name]
+    if settings.get("root") is not None:
+        return spec.real(settings["root"], settings["image_size"], key=f"datasets.{name}.root")
+    return spec.build(settings), spec.classes
+
+__all__ = ["DATASETS", "DataIntegrityError", "DatasetSpec", "ImageSplit", "build_dataset",
+           "load_manifest", "load_split"]

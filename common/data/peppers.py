@@ -14,35 +14,25 @@ from __future__ import annotations
 
 import numpy as np
 from matplotlib.colors import hsv_to_rgb
-from scipy.ndimage import zoom
-from tqdm import tqdm
+
+from common.data.draw import ellipse, grid, smooth_noise, to_uint8
+from common.data.procedural import generate_splits
 
 CLASSES = ("red", "yellow", "green")
 CLASS_HUES = (0.0, 0.14, 0.30)
 _SPLIT_CODES = {"train": 0, "test": 1}
 
 
-def _smooth_noise(rng: np.random.Generator, size: int, cells: int) -> np.ndarray:
-    """Zero-mean value noise in about [-1, 1]: a coarse random grid upsampled cubically."""
-    grid = rng.standard_normal((cells, cells))
-    return zoom(grid, size / cells, order=3)[:size, :size]
-
-
 def _fruit(rng: np.random.Generator, size: int, hue: float) -> tuple[np.ndarray, np.ndarray]:
     """Return (rgb, alpha) of one fruit; alpha is its anti-aliased coverage."""
-    rows, cols = np.mgrid[0:size, 0:size].astype(np.float64) + 0.5
+    rows, cols = grid(size)
     centre = rng.uniform(0.35, 0.65, size=2) * size
     semi_axes = rng.uniform(0.18, 0.30, size=2) * size
-    angle = rng.uniform(0, np.pi)
-    dy, dx = rows - centre[0], cols - centre[1]
-    along = dx * np.cos(angle) + dy * np.sin(angle)
-    across = -dx * np.sin(angle) + dy * np.cos(angle)
-    radius = np.sqrt((along / semi_axes[0]) ** 2 + (across / semi_axes[1]) ** 2)
-    alpha = np.clip((1.0 - radius) * semi_axes.min(), 0.0, 1.0)
+    alpha = ellipse(size, centre, semi_axes, rng.uniform(0, np.pi))
 
     highlight = centre - 0.35 * semi_axes.min() * np.array([1.0, 1.0])
     distance = np.hypot(rows - highlight[0], cols - highlight[1]) / (1.6 * semi_axes.max())
-    texture = _smooth_noise(rng, size, max(4, size // 4))
+    texture = smooth_noise(rng, size, max(4, size // 4))
     value = np.clip(0.95 - 0.5 * distance + 0.04 * texture, 0.2, 1.0)
     saturation = np.clip(rng.uniform(0.65, 0.9) + 0.04 * texture, 0.0, 1.0)
     shine = np.exp(-((rows - highlight[0]) ** 2 + (cols - highlight[1]) ** 2)
@@ -57,22 +47,18 @@ def _background(rng: np.random.Generator, size: int) -> np.ndarray:
     """A muted, low-saturation tablecloth with smooth variations."""
     hue = np.full((size, size), rng.uniform(0, 1))
     saturation = np.full((size, size), rng.uniform(0.0, 0.15))
-    value = np.clip(rng.uniform(0.45, 0.75) + 0.08 * _smooth_noise(rng, size, 4), 0, 1)
+    value = np.clip(rng.uniform(0.45, 0.75) + 0.08 * smooth_noise(rng, size, 4), 0, 1)
     return hsv_to_rgb(np.stack([hue, saturation, value], axis=-1))
 
 
-def render(seed: int, split: str, index: int, size: int) -> tuple[np.ndarray, int, np.ndarray]:
-    """Image ``index`` of ``split``: (uint8 HxWx3 image, label, boolean HxW evidence mask)."""
-    rng = np.random.default_rng([seed, _SPLIT_CODES[split], index])
-    label = index % len(CLASSES)
+def render(rng: np.random.Generator, label: int, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """One image of class ``label``: (uint8 HxWx3 image, boolean HxW evidence mask)."""
     background = _background(rng, size)
     fruit, alpha = _fruit(rng, size, CLASS_HUES[label])
     image = alpha[..., None] * fruit + (1 - alpha[..., None]) * background
-    return np.round(image * 255).astype(np.uint8), label, alpha >= 0.5
+    return to_uint8(image), alpha >= 0.5
 
 
-def generate(seed: int, split: str, count: int, size: int):
-    """All images of a split as arrays: images (N,H,W,3) uint8, labels (N,), masks (N,H,W)."""
-    indices = tqdm(range(count), desc=f"{split} images", mininterval=2, leave=False)
-    images, labels, masks = zip(*(render(seed, split, i, size) for i in indices), strict=True)
-    return np.stack(images), np.asarray(labels, dtype=np.int64), np.stack(masks)
+def build(settings: dict) -> dict:
+    """Train and test splits as arrays, from the ``datasets.peppers`` settings."""
+    return generate_splits(render, len(CLASSES), settings)

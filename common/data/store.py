@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from common.data.procedural import SplitArrays
 from common.io import atomic_path, read_json, sha256_file
 
 
@@ -22,21 +23,29 @@ class DataIntegrityError(RuntimeError):
 
 @dataclass(frozen=True)
 class ImageSplit:
-    """One split as tensors: images (N,C,H,W) float in [0,1], labels (N,), masks (N,H,W) bool."""
+    """One split as tensors.
+
+    images (N,C,H,W) float in [0,1]; labels (N,) class indices, or (N,K) multi-hot
+    floats for multi-label data; masks (N,H,W) or (N,K,H,W) bool where the
+    dataset has ground truth, else None; names of the images where they have any.
+    """
 
     images: torch.Tensor
     labels: torch.Tensor
-    masks: torch.Tensor
+    masks: torch.Tensor | None
     classes: tuple[str, ...]
+    task: str = "single_label"
+    names: tuple[str, ...] | None = None
 
     def __len__(self) -> int:
         return len(self.labels)
 
 
-def save_split(path: Path, images: np.ndarray, labels: np.ndarray, masks: np.ndarray) -> None:
-    """Write one split atomically (uint8 images NHWC, int64 labels, bool masks)."""
+def save_split(path: Path, arrays: SplitArrays) -> None:
+    """Write one split atomically; absent masks or names are simply not stored."""
+    present = {key: value for key, value in arrays._asdict().items() if value is not None}
     with atomic_path(path) as temporary:
-        np.savez_compressed(temporary, images=images, labels=labels, masks=masks)
+        np.savez_compressed(temporary, **present)
 
 
 def load_manifest(directory: str | Path) -> dict:
@@ -63,7 +72,11 @@ def load_split(directory: str | Path, split: str) -> ImageSplit:
             f"checksum mismatch for {path}: manifest says {manifest['files'][name]}, "
             f"file has {actual}"
         )
+    task = manifest["task"]
     with np.load(path) as arrays:
         images = torch.from_numpy(arrays["images"]).permute(0, 3, 1, 2).float() / 255.0
-        return ImageSplit(images.contiguous(), torch.from_numpy(arrays["labels"]),
-                          torch.from_numpy(arrays["masks"]), tuple(manifest["classes"]))
+        labels = torch.from_numpy(arrays["labels"])
+        masks = torch.from_numpy(arrays["masks"]) if "masks" in arrays else None
+        names = tuple(arrays["names"].tolist()) if "names" in arrays else None
+    return ImageSplit(images.contiguous(), labels.float() if task == "multi_label" else labels,
+                      masks, tuple(manifest["classes"]), task, names)

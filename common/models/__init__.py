@@ -13,11 +13,18 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from common.models.resnet import ResNet18
 from common.models.simple import SimpleCNN
+from common.models.vgg import VGGStyle
+from common.models.vit import SmallViT
 
 ARCHITECTURES: dict[str, Callable[..., nn.Module]] = {
     "simple": SimpleCNN,
+    "resnet18": ResNet18,
+    "vgg": VGGStyle,
+    "vit": SmallViT,
 }
+"""Architectures trained by the workflow; pretrained ImageNet models are in ``pretrained``."""
 
 
 def build_classifier(arch: str, **kwargs) -> nn.Module:

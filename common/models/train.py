@@ -9,7 +9,7 @@ shuffling is derived from (seed, epoch) rather than from a running generator.
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import torch
@@ -31,11 +31,30 @@ class TrainSettings:
     batch_size: int
     learning_rate: float
     weight_decay: float
+    options: dict = field(default_factory=dict)  # the architecture's constructor options
+    augment: bool = False  # random horizontal flips and shifts of up to 1/8 of the side
 
 
-def _epoch_order(count: int, seed: int, epoch: int) -> torch.Tensor:
-    generator = torch.Generator().manual_seed(seed * 1_000_003 + epoch)
-    return torch.randperm(count, generator=generator)
+def _epoch_generator(seed: int, epoch: int) -> torch.Generator:
+    """The random stream of one epoch: shuffling and augmentation depend on (seed, epoch) only."""
+    return torch.Generator().manual_seed(seed * 1_000_003 + epoch)
+
+
+def augment(images: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """Flip each image horizontally with probability 1/2 and shift it by up to 1/8 of its side.
+
+    Shifts are reflect-padded crops. Both keep every class of the embedded
+    datasets (hue, presence, lesions, stripe orientation near 0 or 90 degrees,
+    object shapes), so labels stay valid.
+    """
+    batch, _, height, width = images.shape
+    flip = torch.rand(batch, generator=generator) < 0.5
+    images = torch.where(flip.view(-1, 1, 1, 1), images.flip(-1), images)
+    margin = max(1, height // 8)
+    padded = F.pad(images, (margin,) * 4, mode="reflect")
+    offsets = torch.randint(0, 2 * margin + 1, (batch, 2), generator=generator)
+    return torch.stack([padded[i, :, top:top + height, left:left + width]
+                        for i, (top, left) in enumerate(offsets.tolist())])
 
 
 def _load_checkpoint(path: Path, identity: dict) -> dict | None:
@@ -52,7 +71,7 @@ def _load_checkpoint(path: Path, identity: dict) -> dict | None:
 
 def train(model: nn.Module, data: ImageSplit, settings: TrainSettings, seed: int,
           device: str, checkpoint: Path, on_epoch=None) -> list[dict]:
-    """Train ``model`` in place with Adam and cross-entropy; return per-epoch history.
+    """Train ``model`` in place with Adam and (binary) cross-entropy; return per-epoch history.
 
     ``on_epoch(record)`` is called after each epoch (for logging). The checkpoint
     file is kept when training stops early and can be deleted by the caller once
@@ -70,8 +89,8 @@ def train(model: nn.Module, data: ImageSplit, settings: TrainSettings, seed: int
         history = state["history"]
     for epoch in tqdm(range(len(history), settings.epochs), desc="epochs", initial=len(history),
                       total=settings.epochs, mininterval=2):
-        record = _train_epoch(model, optimiser, data, settings.batch_size,
-                              _epoch_order(len(data), seed, epoch), device)
+        record = _train_epoch(model, optimiser, data, settings, _epoch_generator(seed, epoch),
+                              device)
         history.append({"epoch": epoch + 1, **record})
         with atomic_path(checkpoint) as temporary:
             torch.save({"identity": identity, "epoch": epoch + 1, "history": history,
@@ -82,27 +101,47 @@ def train(model: nn.Module, data: ImageSplit, settings: TrainSettings, seed: int
     return history
 
 
-def _train_epoch(model, optimiser, data: ImageSplit, batch_size: int, order: torch.Tensor,
-                 device: str) -> dict:
+def loss_and_hits(logits: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, float]:
+    """Mean loss and the number of correct decisions in a batch.
+
+    Single-label (labels (B,)): cross-entropy, correct arg-max predictions.
+    Multi-label (labels (B,K) multi-hot): binary cross-entropy on each label,
+    correct per-label decisions at probability 0.5, divided by K so that the
+    count is in images.
+    """
+    if labels.ndim == 2:
+        loss = F.binary_cross_entropy_with_logits(logits, labels)
+        hits = ((logits > 0) == (labels > 0.5)).float().mean(1).sum().item()
+        return loss, hits
+    return F.cross_entropy(logits, labels), (logits.argmax(1) == labels).sum().item()
+
+
+def _train_epoch(model, optimiser, data: ImageSplit, settings: TrainSettings,
+                 generator: torch.Generator, device: str) -> dict:
     model.train()
-    total_loss, correct = 0.0, 0
-    for start in range(0, len(order), batch_size):
-        index = order[start:start + batch_size]
-        images, labels = data.images[index].to(device), data.labels[index].to(device)
-        logits = model(images)
-        loss = F.cross_entropy(logits, labels)
+    total_loss, correct = 0.0, 0.0
+    order = torch.randperm(len(data), generator=generator)
+    for start in range(0, len(order), settings.batch_size):
+        index = order[start:start + settings.batch_size]
+        images = data.images[index]
+        if settings.augment:
+            images = augment(images, generator)
+        images, labels = images.to(device), data.labels[index].to(device)
+        loss, hits = loss_and_hits(model(images), labels)
         optimiser.zero_grad(set_to_none=True)
         loss.backward()
         optimiser.step()
         total_loss += loss.item() * len(index)
-        correct += (logits.argmax(1) == labels).sum().item()
+        correct += hits
     return {"train_loss": total_loss / len(order), "train_accuracy": correct / len(order)}
 
 
 @torch.no_grad()
-def predict(model: nn.Module, images: torch.Tensor, device: str, batch_size: int = 256):
-    """Class probabilities for ``images``, computed in batches, returned on the CPU."""
+def predict(model: nn.Module, images: torch.Tensor, device: str, multi_label: bool = False,
+            batch_size: int = 256) -> torch.Tensor:
+    """Class probabilities (softmax, or per-label sigmoid), in batches, on the CPU."""
     model.eval().to(device)
-    chunks = [model(images[start:start + batch_size].to(device)).softmax(1).cpu()
+    activation = torch.sigmoid if multi_label else (lambda logits: logits.softmax(1))
+    chunks = [activation(model(images[start:start + batch_size].to(device))).cpu()
               for start in range(0, len(images), batch_size)]
     return torch.cat(chunks)

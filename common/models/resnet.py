@@ -1,0 +1,72 @@
+"""ResNet18 adapted to small inputs, written out so that attribution hooks see every step.
+
+The layout is torchvision's resnet18 (BasicBlock, [2, 2, 2, 2], batch norm,
+global average pooling, one linear layer) with two changes for small images:
+a 3x3 stride-1 stem without max pooling, and a configurable ``base_width``
+(64 in the paper; smaller at the embedded scale). Each ReLU call is its own
+non-inplace module (Captum's DeepLift and hook-based LRP need this), and the
+residual sum is an explicit ``Sum`` module so that rules (e.g. zennit's
+canonizers) can find it.
+"""
+
+from __future__ import annotations
+
+from torch import nn
+
+
+class Sum(nn.Module):
+    """The residual addition, as a module."""
+
+    def forward(self, residual, shortcut):
+        return residual + shortcut
+
+
+class BasicBlock(nn.Module):
+    """Two 3x3 convolutions with batch norm and an identity or 1x1 projection shortcut."""
+
+    def __init__(self, in_width: int, width: int, stride: int):
+        super().__init__()
+        self.conv1 = nn.Conv2d(in_width, width, 3, stride, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(width)
+        self.relu1 = nn.ReLU()
+        self.conv2 = nn.Conv2d(width, width, 3, 1, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(width)
+        self.shortcut = nn.Identity()
+        if stride != 1 or in_width != width:
+            self.shortcut = nn.Sequential(nn.Conv2d(in_width, width, 1, stride, bias=False),
+                                          nn.BatchNorm2d(width))
+        self.sum = Sum()
+        self.relu2 = nn.ReLU()
+
+    def forward(self, x):
+        residual = self.bn2(self.conv2(self.relu1(self.bn1(self.conv1(x)))))
+        return self.relu2(self.sum(residual, self.shortcut(x)))
+
+
+class ResNet18(nn.Module):
+    """ResNet18 for (B, in_channels, H, W) inputs in [0, 1]; ``layer4`` is the last conv stage."""
+
+    def __init__(self, num_classes: int, image_size: int, in_channels: int = 3,
+                 base_width: int = 64):
+        super().__init__()
+        del image_size  # global average pooling makes the network size-agnostic
+        widths = [base_width * factor for factor in (1, 2, 4, 8)]
+        self.stem = nn.Sequential(nn.Conv2d(in_channels, widths[0], 3, 1, 1, bias=False),
+                                  nn.BatchNorm2d(widths[0]), nn.ReLU())
+        stages, in_width = [], widths[0]
+        for index, width in enumerate(widths):
+            stride = 1 if index == 0 else 2
+            stages.append(nn.Sequential(BasicBlock(in_width, width, stride),
+                                        BasicBlock(width, width, 1)))
+            in_width = width
+        self.layer1, self.layer2, self.layer3, self.layer4 = stages
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.flatten = nn.Flatten()
+        self.fc = nn.Linear(widths[-1], num_classes)
+
+    def features(self, x):
+        """Activations of the last convolutional stage, (B, 8*base_width, H/8, W/8)."""
+        return self.layer4(self.layer3(self.layer2(self.layer1(self.stem(x)))))
+
+    def forward(self, x):
+        return self.fc(self.flatten(self.pool(self.features(x))))
