@@ -56,6 +56,11 @@ MALFORMED = [
     (["classifiers", 0, "seeds"], [1, 1], "classifiers[0].seeds"),
     (["classifiers", 0, "dataset"], "no_such_data", "classifiers[0].dataset"),
     (["classifiers", 0, "arch"], "resnet999", "classifiers[0].arch"),
+    (["classifiers", 0, "dataset"], "photos", "classifiers[0].dataset"),
+    (["training", "vit", "options", "layers"], 3, "training.vit.options.layers"),
+    (["training", "vgg", "augment"], "yes", "training.vgg.augment"),
+    (["datasets", "tumor", "root"], 5, "datasets.tumor.root"),
+    (["pretrained", "vgg16"], 16, "pretrained.vgg16"),
 ]
 
 

@@ -29,7 +29,7 @@ TRAINING_OUTPUTS = {"results/models/accuracy.csv"} | {
 def test_dry_run_plans_every_target(pristine_copy, extra):
     result = snakemake(["-n", "--cores", "1", *extra], pristine_copy)
     for rule in ["make_dataset", "collect_photos", "train_classifier", "accuracy_table",
-                 "prediction_figure"]:
+                 "prediction_figure", "imagenet_predictions"]:
         assert re.search(rf"^{rule}\s+\d+", result.stdout, re.MULTILINE), rule
 
 
@@ -66,7 +66,7 @@ def test_every_job_has_a_log_and_an_offline_wandb_run(tiny_run):
                for path in (tiny_run / "results" / "provenance").rglob("*.json")]
     assert {record["rule"] for record in records} == {
         "make_dataset", "collect_photos", "train_classifier", "accuracy_table",
-        "prediction_figure"}
+        "prediction_figure", "imagenet_predictions"}
     for record in records:
         assert all((tiny_run / log).stat().st_size > 0 for log in record["log"])
         assert record["wandb"]["mode"] == "offline"

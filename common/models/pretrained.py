@@ -20,6 +20,7 @@ from torchvision.models import ResNet50_Weights
 
 IMAGENET_CATEGORIES: tuple[str, ...] = tuple(ResNet50_Weights.IMAGENET1K_V1.meta["categories"])
 TORCHVISION_IMAGENET = ("mobilenet_v3_small", "vgg16", "resnet50")
+IMAGENET_MODELS = ("efficientnet_lite0", *TORCHVISION_IMAGENET)
 # torchvision's ImageNet normalisation; EfficientNet-Lite was trained on (x*255 - 127) / 128.
 _TORCHVISION_NORMALISATION = ((0.485, 0.456, 0.406), (0.229, 0.224, 0.225))
 _LITE_NORMALISATION = ((127 / 255,) * 3, (128 / 255,) * 3)
@@ -72,3 +73,10 @@ def torchvision_imagenet(name: str, weights_path: str | Path) -> Normalised:
     network = getattr(torchvision.models, name)(weights=None)
     network.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
     return Normalised(_no_inplace(network), *_TORCHVISION_NORMALISATION)
+
+
+def load_imagenet_classifier(name: str, weights_path: str | Path | None = None) -> Normalised:
+    """``efficientnet_lite0`` (shipped weights) or a torchvision model from ``weights_path``."""
+    if name == "efficientnet_lite0":
+        return efficientnet_lite0()
+    return torchvision_imagenet(name, weights_path)

@@ -1,6 +1,7 @@
 """Classifier zoo: training, the accuracy table and a prediction figure per model."""
 
 from common.config import classifier_runs, dataset_files
+from common.models.pretrained import IMAGENET_MODELS
 
 
 rule train_classifier:
@@ -81,3 +82,31 @@ rule shared:
             "results/models/figures/predictions_{dataset}_{arch}_seed{seed}.pdf".format(**run)
             for run in classifier_runs(config)
         ],
+        [
+            f"results/models/photos/{model}/top5.csv"
+            for model, weights in config["pretrained"].items()
+            if model == "efficientnet_lite0" or weights is not None
+        ],
+
+
+rule imagenet_predictions:
+    """Top-5 classes of a pretrained ImageNet classifier on the shipped photographs."""
+    input:
+        **dataset_files("photos", splits=["test"]),
+    output:
+        table=report(
+            "results/models/photos/{model}/top5.csv",
+            caption="../report/imagenet_predictions.rst",
+            category="Classifiers",
+            subcategory="photos",
+        ),
+    params:
+        weights=lambda wildcards: config["pretrained"][wildcards.model],
+    log:
+        "logs/models/photos/{model}_top5.log",
+    wildcard_constraints:
+        model="|".join(IMAGENET_MODELS),
+    conda:
+        "../../envs/xai.yaml"
+    script:
+        "../scripts/imagenet_predictions.py"

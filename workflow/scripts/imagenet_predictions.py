@@ -1,0 +1,34 @@
+"""Top-5 ImageNet classes of a pretrained classifier on the shipped photographs (CSV)."""
+
+from pathlib import Path
+
+import pandas as pd
+import torch
+
+from common.data import load_split
+from common.io import atomic_path
+from common.models.pretrained import load_imagenet_classifier
+from common.tracking import Job
+
+TOP = 5
+
+
+def main(smk) -> None:
+    with Job(smk) as job:
+        photos = load_split(Path(smk.input.manifest).parent, "test")
+        model = load_imagenet_classifier(smk.wildcards.model, smk.params.weights).to(job.device)
+        with torch.no_grad():
+            probabilities = model(photos.images.to(job.device)).softmax(1).cpu()
+        best = probabilities.topk(TOP, dim=1)
+        rows = [{"photo": name, "rank": rank + 1, "class_index": int(index),
+                 "class_name": model.categories[int(index)], "probability": round(float(p), 4)}
+                for name, indices, values in zip(photos.names, best.indices, best.values,
+                                                 strict=True)
+                for rank, (index, p) in enumerate(zip(indices, values, strict=True))]
+        table = pd.DataFrame(rows)
+        with atomic_path(smk.output.table) as temporary:
+            table.to_csv(temporary, index=False)
+        job.log_table("top5", table)
+
+
+main(snakemake)  # noqa: F821 (injected by Snakemake)
