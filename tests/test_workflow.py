@@ -33,7 +33,7 @@ def test_dry_run_plans_every_target(pristine_copy, extra):
         assert re.search(rf"^{rule}\s+\d+", result.stdout, re.MULTILINE), rule
 
 
-def test_paper_scale_plans_three_seeds(pristine_copy):
+def test_paper_scale_plans_every_classifier(pristine_copy):
     result = snakemake(["-n", "--cores", "1", "--configfile", "config/paper.yaml"], pristine_copy)
     assert re.search(r"^train_classifier\s+13$", result.stdout, re.MULTILINE)
 
