@@ -1,0 +1,83 @@
+"""Attribution methods behind one call: ``explain(model, x, target, method, **params)``.
+
+Contract (shared/ARCHITECTURE.md): ``x`` is (B, C, H, W) on any device; the
+result is (B, 1 or C, H, W) on that device; images are explained in batches;
+a method that draws random numbers takes a ``seed``; the model leaves the call
+exactly as it came (parameters, buffers, train/eval mode, no hooks).
+
+Each method is registered with the parameters the papers use as defaults;
+``params`` override them. Where a library's default differs from the paper,
+the registry sets the paper's value explicitly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+from torch import nn
+
+from common.explain import cam, gradients
+
+
+@dataclass(frozen=True)
+class Method:
+    """One attribution method: the function and its paper-default parameters."""
+
+    function: Callable[..., torch.Tensor]
+    defaults: dict[str, Any] = field(default_factory=dict)
+    description: str = ""
+
+
+METHODS: dict[str, Method] = {
+    "gradient": Method(gradients.gradient, {"absolute": False},
+                       "signed gradient of the target logit (Simonyan et al.)"),
+    "saliency": Method(gradients.gradient, {"absolute": True},
+                       "absolute gradient, maximum over channels (Simonyan et al.)"),
+    "gradient_x_input": Method(gradients.gradient_x_input, {},
+                               "gradient times input"),
+    "smoothgrad": Method(gradients.smoothgrad, {"samples": 50, "noise_level": 0.15, "seed": 0},
+                         "mean gradient over Gaussian noise of sigma = 15% of the input range"),
+    "integrated_gradients": Method(gradients.integrated_gradients,
+                                   {"steps": 50, "rule": "gausslegendre", "baseline": "zero"},
+                                   "path integral of gradients from a baseline (Sundararajan)"),
+    "guided_backprop": Method(gradients.guided_backprop, {},
+                              "gradients with negative values stopped at every ReLU"),
+    "deconvnet": Method(gradients.deconvnet, {},
+                        "ReLU applied to the backward signal instead of the forward mask"),
+    "cam": Method(cam.class_activation_map, {},
+                  "CAM: classifier weights times last feature maps (GAP networks)"),
+    "gradcam": Method(cam.grad_cam, {}, "Grad-CAM: ReLU of gradient-weighted feature maps"),
+}
+
+
+def _model_state(model: nn.Module) -> tuple:
+    hooks = sum(len(m._forward_hooks) + len(m._forward_pre_hooks) + len(m._backward_hooks)
+                + len(m._backward_pre_hooks) for m in model.modules())
+    return model.training, hooks, [p.requires_grad for p in model.parameters()]
+
+
+def explain(model: nn.Module, x: torch.Tensor, target: torch.Tensor | int, method: str,
+            **params) -> torch.Tensor:
+    """Attribution of ``target`` (class index, per image or for all) for inputs ``x``.
+
+    The model is evaluated in eval mode and restored to its mode, gradient flags
+    and hooks afterwards; a method that leaves a hook behind is an error.
+    """
+    if method not in METHODS:
+        raise KeyError(f"unknown attribution method {method!r}; known: {sorted(METHODS)}")
+    entry = METHODS[method]
+    if isinstance(target, int):
+        target = torch.full((len(x),), target, dtype=torch.long, device=x.device)
+    before = _model_state(model)
+    was_training = model.training
+    model.eval()
+    try:
+        attribution = entry.function(model, x, target.to(x.device), **{**entry.defaults, **params})
+    finally:
+        model.train(was_training)
+    if _model_state(model) != before:
+        raise RuntimeError(f"method {method!r} changed the model's mode, flags or hooks")
+    return attribution.detach()
