@@ -122,3 +122,172 @@ def test_batch_equals_one_by_one_and_model_is_untouched(resnet, images, method):
     for key, value in resnet.state_dict().items():
         assert torch.equal(value, state[key]), key
     assert not any(m._forward_hooks or m._backward_hooks for m in resnet.modules())
+
+
+def test_deeplift_sums_to_delta(resnet, images):
+    attribution = explain(resnet, images, TARGET, "deeplift")
+    with torch.no_grad():
+        difference = (resnet(images) - resnet(torch.zeros_like(images)))[range(3), TARGET]
+    assert torch.allclose(attribution.sum((1, 2, 3)), difference, atol=1e-4, rtol=1e-3)
+
+
+def test_gradient_shap_converges_to_integrated_gradients(resnet, images):
+    """With one baseline, GradientSHAP is a Monte-Carlo estimate of Integrated Gradients."""
+    shap = explain(resnet, images, TARGET, "gradient_shap", samples=3000)
+    ig = explain(resnet, images, TARGET, "integrated_gradients", steps=64)
+    assert torch.allclose(shap.sum((1, 2, 3)), ig.sum((1, 2, 3)), rtol=0.05, atol=1e-3)
+    cosine = torch.nn.functional.cosine_similarity(shap.flatten(1), ig.flatten(1))
+    assert (cosine > 0.95).all()
+
+
+def test_gradient_shap_is_seeded_and_leaves_the_global_generator(resnet, images):
+    state = torch.random.get_rng_state()
+    first = explain(resnet, images, TARGET, "gradient_shap")
+    assert torch.equal(torch.random.get_rng_state(), state)
+    assert torch.equal(first, explain(resnet, images, TARGET, "gradient_shap"))
+    assert not torch.equal(first, explain(resnet, images, TARGET, "gradient_shap", seed=1))
+
+
+def _their_cam(cls, model, x, target):
+    from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
+
+    with cls(model=model, target_layers=[model.layer4]) as method:
+        return torch.from_numpy(method(input_tensor=x, targets=[ClassifierOutputTarget(int(t))
+                                                                 for t in target]))
+
+
+def _min_max(maps):
+    low = maps.amin(dim=(-2, -1), keepdim=True)
+    return (maps - low) / (maps.amax(dim=(-2, -1), keepdim=True) - low).clamp(min=1e-7)
+
+
+@pytest.mark.parametrize(("method", "library_class"), [
+    ("gradcam", "GradCAM"), ("gradcam_plus_plus", "GradCAMPlusPlus")])
+def test_cam_family_agrees_with_pytorch_grad_cam(resnet, images, method, library_class):
+    import pytorch_grad_cam
+
+    theirs = _their_cam(getattr(pytorch_grad_cam, library_class), resnet, images, TARGET)
+    ours = _min_max(explain(resnet, images, TARGET, method)[:, 0])
+    assert torch.allclose(ours, theirs, atol=0.05)
+
+
+def test_eigen_gradcam_fixes_the_sign_of_the_library_projection(resnet, images):
+    from pytorch_grad_cam.utils.svd_on_activations import get_2d_projection
+
+    from common.explain.cam import _activations_and_gradients
+
+    activations, grads = _activations_and_gradients(resnet, images, TARGET)
+    theirs = torch.from_numpy(get_2d_projection((grads * activations).numpy()))
+    evidence = (grads * activations).sum(1)
+    centred = evidence - evidence.mean(dim=(1, 2), keepdim=True)
+    sign = torch.sign((theirs * centred).sum((1, 2))).view(-1, 1, 1)
+    expected = torch.nn.functional.interpolate(torch.relu(sign * theirs).unsqueeze(1),
+                                               size=(16, 16), mode="bilinear")
+    assert torch.allclose(explain(resnet, images, TARGET, "eigen_gradcam"), expected, atol=1e-5)
+
+
+def test_fem_marks_channels_above_mean_plus_k_std():
+    class Identity(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.features = nn.Identity()
+
+        def forward(self, x):
+            return self.features(x).mean((2, 3))
+
+    x = torch.zeros(1, 2, 4, 4)
+    x[0, 0, 0, 0] = 8.0  # channel 0: one hot spot, mean 0.5, std about 1.94
+    x[0, 1] = 1.0        # channel 1: flat, so every position is >= mean + k * 0
+    fem = explain(Identity(), x, 0, "fem", k=1.0)
+    assert fem[0, 0, 0, 0] == 1.0 and torch.allclose(fem[0, 0, 1:, 1:], torch.zeros(3, 3))
+
+
+def test_occlusion_finds_the_only_informative_patch():
+    model = nn.Sequential(nn.Conv2d(1, 1, 1, bias=False), nn.Flatten(), nn.Linear(64, 1))
+    with torch.no_grad():
+        model[0].weight.fill_(1.0)
+        model[2].weight.zero_()
+        model[2].weight.view(8, 8)[2:4, 2:4] = 1.0
+    heat = explain(model, torch.ones(1, 1, 8, 8), 0, "occlusion", window=2, stride=2)
+    assert heat[0, 0, 2:4, 2:4].min() > 0 and heat[0, 0].sum() == heat[0, 0, 2:4, 2:4].sum()
+
+
+def test_rise_ranks_the_informative_region_highest():
+    model = nn.Sequential(nn.Flatten(), nn.Linear(64, 2))
+    with torch.no_grad():
+        model[1].weight.zero_()
+        model[1].bias.zero_()
+        model[1].weight[0].view(8, 8)[:4, :4] = 0.25
+    heat = explain(model, torch.ones(1, 1, 8, 8), 0, "rise", masks=500, cells=2)
+    assert heat[0, 0, :4, :4].mean() > heat[0, 0, 4:, 4:].mean() + 0.05
+
+
+def test_distinct_part_scales_the_image_by_the_normalised_map():
+    from common.explain import distinct_part
+
+    x = torch.full((1, 3, 2, 2), 0.5)
+    attribution = torch.tensor([[[[2.0, -4.0], [1.0, 0.0]]]])
+    distinct = distinct_part(attribution, x)
+    assert distinct.shape == x.shape
+    assert torch.allclose(distinct[0, 1], torch.tensor([[0.25, -0.5], [0.125, 0.0]]))
+
+
+def test_lrp_zero_equals_gradient_x_input_without_biases():
+    torch.manual_seed(0)
+    model = build_classifier("simple", num_classes=3, image_size=32).eval()
+    with torch.no_grad():
+        for module in model.modules():
+            if getattr(module, "bias", None) is not None:
+                module.bias.zero_()
+    x = torch.rand(2, 3, 32, 32)
+    target = torch.tensor([0, 2])
+    assert torch.allclose(explain(model, x, target, "lrp_zero"),
+                          explain(model, x, target, "gradient_x_input"), atol=1e-5, rtol=1e-3)
+
+
+def test_lrp_conserves_relevance_block_by_block_through_residuals(images):
+    """A bias-free ResNet (fresh batch norm is the identity, no fc bias): LRP-0 loses nothing.
+
+    Every residual block's output, and the input, carries the target logit (to 0.1%).
+    """
+    from common.explain.lrp import relevance
+
+    torch.manual_seed(2)
+    model = build_classifier("resnet18", num_classes=4, image_size=16, base_width=4).eval()
+    with torch.no_grad():
+        model.fc.bias.zero_()
+        model.fc.weight.mul_(100)  # logits of order 0.1, so a relative tolerance means something
+    blocks = [block for stage in (model.layer1, model.layer2, model.layer3, model.layer4)
+              for block in stage]
+    at_input, at_blocks = relevance(model, images, TARGET, layers=blocks, rule="zero")
+    with torch.no_grad():
+        logit = model(images)[range(3), TARGET]
+    for layer_relevance in [*at_blocks, at_input]:
+        assert torch.allclose(layer_relevance.sum((1, 2, 3)), logit, rtol=1e-3, atol=1e-6)
+
+
+def test_lrp_alpha1_beta0_keeps_the_sign_of_the_logit():
+    """z+ passes only positive contributions: on a plain ReLU CNN with inputs >= 0 every
+    input relevance has the sign of the output relevance (residual sums may mix signs)."""
+    torch.manual_seed(4)
+    model = build_classifier("simple", num_classes=3, image_size=32).eval()
+    x = torch.rand(4, 3, 32, 32)
+    target = torch.tensor([0, 1, 2, 0])
+    relevance = explain(model, x, target, "lrp_alpha1_beta0")
+    with torch.no_grad():
+        sign = torch.sign(model(x)[range(4), target]).view(-1, 1, 1, 1)
+    assert (relevance * sign >= -1e-7).all() and (relevance != 0).any()
+
+
+def test_lrp_matches_zennit_reference_composite(resnet, images):
+    """Our epsilon composite equals zennit's own Gradient attributor with the same rules."""
+    from zennit.attribution import Gradient
+
+    from common.explain.lrp import composite
+
+    resnet.eval()
+    with Gradient(resnet, composite(resnet, rule="epsilon", epsilon=0.25)) as attributor:
+        one_hot = torch.nn.functional.one_hot(TARGET, 4).float()
+        _, reference = attributor(images, lambda output: output * one_hot)
+    ours = explain(resnet, images, TARGET, "lrp_epsilon")
+    assert torch.allclose(ours, reference * 1.0, atol=1e-6)

@@ -19,7 +19,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from common.explain import cam, gradients
+from common.explain import cam, gradients, lrp, perturbation
 
 
 @dataclass(frozen=True)
@@ -50,7 +50,43 @@ METHODS: dict[str, Method] = {
     "cam": Method(cam.class_activation_map, {},
                   "CAM: classifier weights times last feature maps (GAP networks)"),
     "gradcam": Method(cam.grad_cam, {}, "Grad-CAM: ReLU of gradient-weighted feature maps"),
+    "guided_gradcam": Method(cam.guided_grad_cam, {},
+                             "guided backprop times bilinearly upsampled Grad-CAM"),
+    "gradcam_plus_plus": Method(cam.grad_cam_plus_plus, {}, "Grad-CAM++ (Eq. 19)"),
+    "eigen_gradcam": Method(cam.eigen_grad_cam, {},
+                            "first principal component of gradient x activation, sign fixed"),
+    "fem": Method(cam.feature_explanation_map, {"k": 1.0},
+                  "Feature Explanation Method; k = 1 as the survey states"),
+    "internal_influence": Method(cam.internal_influence, {"layer": "layer4.0.conv1", "steps": 50},
+                                 "Internal Influence at the DXAI authors' layer, channel mean"),
+    "gradient_shap": Method(gradients.gradient_shap, {"samples": 25, "baseline": "zero",
+                                                      "seed": 0},
+                            "GradientSHAP, zero baseline, 25 samples (DXAI authors)"),
+    "deeplift": Method(gradients.deeplift, {"baseline": "zero"}, "DeepLIFT, Rescale rule"),
+    "occlusion": Method(perturbation.occlusion, {}, "occlusion of 1/8-side windows by zeros"),
+    "lrp_zero": Method(lrp.lrp, {"rule": "zero"}, "LRP-0 on every layer"),
+    "lrp_epsilon": Method(lrp.lrp, {"rule": "epsilon", "epsilon": 0.25},
+                          "LRP-epsilon on every layer"),
+    "lrp_epsilon_no_bias": Method(lrp.lrp, {"rule": "epsilon", "epsilon": 0.25, "bias": False},
+                                  "LRP-epsilon with biases left out of the rule"),
+    "lrp_gamma": Method(lrp.lrp, {"rule": "gamma", "gamma": 0.25}, "LRP-gamma on every layer"),
+    "lrp_alpha1_beta0": Method(lrp.lrp, {"rule": "alpha_beta", "beta": 0.0},
+                               "LRP-alpha1-beta0 (z+) on every layer"),
+    "lrp_alpha2_beta1": Method(lrp.lrp, {"rule": "alpha_beta", "beta": 1.0},
+                               "LRP-alpha2-beta1 on every layer"),
+    "rise": Method(perturbation.rise, {"masks": 4000, "cells": 7, "keep": 0.5, "seed": 0},
+                   "RISE, paper defaults"),
 }
+
+
+def distinct_part(attribution: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """A heatmap as a DXAI-style decomposition: x_distinct = (attr / max|attr|) * x.
+
+    The normalisation is per image (the DXAI authors' code); a one-channel map is
+    broadcast over the image's channels. x - x_distinct is the agnostic part.
+    """
+    peak = attribution.abs().amax(dim=(1, 2, 3), keepdim=True).clamp(min=1e-12)
+    return attribution / peak * x
 
 
 def _model_state(model: nn.Module) -> tuple:

@@ -1,4 +1,8 @@
-"""CAM and Grad-CAM on a network's last convolutional feature maps, in batched torch.
+"""The CAM family on a network's last convolutional feature maps, in batched torch.
+
+CAM, Grad-CAM, Grad-CAM++, EigenGrad-CAM and FEM differ only in how they weight
+or combine the feature maps A_k; each is a short function over
+:func:`_activations_and_gradients`.
 
 The feature maps are read with a forward hook that is removed before the call
 returns. Maps are upsampled bilinearly to the input size, as in the papers.
@@ -37,16 +41,110 @@ def _upsample(maps: torch.Tensor, size) -> torch.Tensor:
     return F.interpolate(maps, size=size, mode="bilinear", align_corners=False)
 
 
-def grad_cam(model, x, target, layer: nn.Module | None = None) -> torch.Tensor:
-    """Grad-CAM (Selvaraju et al.): ReLU(sum_k mean(dy_c/dA_k) * A_k), (B,1,H,W)."""
+def _activations_and_gradients(model, x, target, layer=None):
+    """Feature maps A (B,K,h,w) of ``layer`` and the target logit's gradient with respect to A."""
     layer = layer or feature_layer(model)
     with recorded_output(layer) as record:
         logits = model(x)
     activations = record["out"]
     (grads,) = torch.autograd.grad(logits.gather(1, target.view(-1, 1)).sum(), activations)
+    return activations.detach(), grads
+
+
+def grad_cam(model, x, target, layer: nn.Module | None = None) -> torch.Tensor:
+    """Grad-CAM (Selvaraju et al.): ReLU(sum_k mean(dy_c/dA_k) * A_k), (B,1,H,W)."""
+    activations, grads = _activations_and_gradients(model, x, target, layer)
     weights = grads.mean(dim=(2, 3), keepdim=True)
     maps = F.relu((weights * activations).sum(1, keepdim=True))
     return _upsample(maps, x.shape[-2:])
+
+
+def grad_cam_plus_plus(model, x, target, layer: nn.Module | None = None) -> torch.Tensor:
+    """Grad-CAM++ (Chattopadhyay et al., Eq. 19 with the exponential output).
+
+    alpha = g^2 / (2 g^2 + sum_ab A_ab g^3), w_k = sum_ij alpha ReLU(g), map = ReLU(sum_k w_k A_k).
+    """
+    activations, grads = _activations_and_gradients(model, x, target, layer)
+    spatial_sum = activations.sum(dim=(2, 3), keepdim=True)
+    alpha = grads ** 2 / (2 * grads ** 2 + spatial_sum * grads ** 3 + 1e-6)
+    alpha = torch.where(grads != 0, alpha, torch.zeros_like(alpha))
+    weights = (alpha * F.relu(grads)).sum(dim=(2, 3), keepdim=True)
+    maps = F.relu((weights * activations).sum(1, keepdim=True))
+    return _upsample(maps, x.shape[-2:])
+
+
+def eigen_grad_cam(model, x, target, layer: nn.Module | None = None) -> torch.Tensor:
+    """EigenGrad-CAM: the first principal component of the gradient-weighted feature maps.
+
+    Each image's (h*w, K) matrix of A * dy_c/dA is centred over positions and
+    projected on its first right singular vector. The vector's sign is arbitrary,
+    so it is fixed here: the projection must correlate positively with
+    sum_k A_k dy_c/dA_k (the unpooled Grad-CAM evidence). ReLU, as for Grad-CAM.
+    """
+    activations, grads = _activations_and_gradients(model, x, target, layer)
+    weighted = (activations * grads).flatten(2).transpose(1, 2)  # (B, hw, K)
+    centred = weighted - weighted.mean(1, keepdim=True)
+    _, _, right = torch.linalg.svd(centred, full_matrices=False)
+    projection = (centred @ right[:, 0, :].unsqueeze(-1)).squeeze(-1)  # (B, hw)
+    evidence = weighted.sum(-1)
+    evidence = evidence - evidence.mean(1, keepdim=True)
+    sign = torch.sign((projection * evidence).sum(1, keepdim=True))
+    sign = torch.where(sign == 0, torch.ones_like(sign), sign)
+    maps = F.relu(sign * projection).view(len(x), 1, *activations.shape[-2:])
+    return _upsample(maps, x.shape[-2:])
+
+
+def feature_explanation_map(model, x, target=None, layer: nn.Module | None = None,
+                            k: float = 1.0) -> torch.Tensor:
+    """FEM (Fuad et al.), as defined in shared/papers/NOTES.md; class-agnostic.
+
+    B_k = [A_k >= mu_k + k sigma_k] with the spatial mean and standard deviation
+    of channel k; map = sum_k mu_k B_k, normalised to [0, 1]. The survey states
+    k = 1 (the default here); the reference implementations default to 2.
+    """
+    del target  # FEM explains the features, not a class
+    layer = layer or feature_layer(model)
+    with torch.no_grad(), recorded_output(layer) as record:
+        model(x)
+    activations = record["out"]
+    mean = activations.mean(dim=(2, 3), keepdim=True)
+    std = activations.std(dim=(2, 3), keepdim=True, unbiased=False)
+    binary = (activations >= mean + k * std).float()
+    maps = (mean * binary).sum(1, keepdim=True)
+    low, high = maps.amin(dim=(2, 3), keepdim=True), maps.amax(dim=(2, 3), keepdim=True)
+    maps = (maps - low) / (high - low).clamp(min=1e-12)
+    return _upsample(maps, x.shape[-2:])
+
+
+def guided_grad_cam(model, x, target, layer: nn.Module | None = None) -> torch.Tensor:
+    """Guided Grad-CAM: guided backpropagation times the bilinearly upsampled Grad-CAM.
+
+    Selvaraju et al. upsample bilinearly; Captum's GuidedGradCam defaults to nearest.
+    """
+    from common.explain.gradients import guided_backprop
+
+    return guided_backprop(model, x, target) * grad_cam(model, x, target, layer)
+
+
+def resolve_layer(model: nn.Module, path: str | None) -> nn.Module:
+    """The submodule at a dotted ``path`` (e.g. ``layer4.0.conv1``), or the feature layer."""
+    return feature_layer(model) if path is None else model.get_submodule(path)
+
+
+def internal_influence(model, x, target, layer: str | None = "layer4.0.conv1",
+                       steps: int = 50) -> torch.Tensor:
+    """Internal Influence (Leino et al.) at ``layer``, as the DXAI authors use it.
+
+    Captum's InternalInfluence at the layer, then ReLU, the mean over channels
+    and bilinear upsampling to the input size.
+    """
+    from captum.attr import InternalInfluence
+
+    module = resolve_layer(model, layer if layer in dict(model.named_modules()) else None)
+    influence = InternalInfluence(model, module).attribute(
+        x, baselines=torch.zeros_like(x), target=target, n_steps=steps,
+        internal_batch_size=max(len(x), 64))
+    return _upsample(F.relu(influence).mean(1, keepdim=True), x.shape[-2:])
 
 
 def class_activation_map(model, x, target, layer: nn.Module | None = None,

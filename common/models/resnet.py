@@ -5,20 +5,15 @@ global average pooling, one linear layer) with two changes for small images:
 a 3x3 stride-1 stem without max pooling, and a configurable ``base_width``
 (64 in the paper; smaller at the embedded scale). Each ReLU call is its own
 non-inplace module (Captum's DeepLift and hook-based LRP need this), and the
-residual sum is an explicit ``Sum`` module so that rules (e.g. zennit's
-canonizers) can find it.
+residual addition is zennit's ``Sum`` module (a sum over a stacked last axis),
+to which zennit's LRP composites assign their rule for sums.
 """
 
 from __future__ import annotations
 
+import torch
 from torch import nn
-
-
-class Sum(nn.Module):
-    """The residual addition, as a module."""
-
-    def forward(self, residual, shortcut):
-        return residual + shortcut
+from zennit.layer import Sum
 
 
 class BasicBlock(nn.Module):
@@ -40,7 +35,7 @@ class BasicBlock(nn.Module):
 
     def forward(self, x):
         residual = self.bn2(self.conv2(self.relu1(self.bn1(self.conv1(x)))))
-        return self.relu2(self.sum(residual, self.shortcut(x)))
+        return self.relu2(self.sum(torch.stack([residual, self.shortcut(x)], dim=-1)))
 
 
 class ResNet18(nn.Module):
