@@ -57,7 +57,7 @@ METHODS: dict[str, Method] = {
                             "first principal component of gradient x activation, sign fixed"),
     "fem": Method(cam.feature_explanation_map, {"k": 1.0},
                   "Feature Explanation Method; k = 1 as the survey states"),
-    "internal_influence": Method(cam.internal_influence, {"layer": "layer4.0.conv1", "steps": 50},
+    "internal_influence": Method(cam.internal_influence, {"steps": 50},
                                  "Internal Influence at the DXAI authors' layer, channel mean"),
     "gradient_shap": Method(gradients.gradient_shap, {"samples": 25, "baseline": "zero",
                                                       "seed": 0},

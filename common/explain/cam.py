@@ -131,16 +131,22 @@ def resolve_layer(model: nn.Module, path: str | None) -> nn.Module:
     return feature_layer(model) if path is None else model.get_submodule(path)
 
 
-def internal_influence(model, x, target, layer: str | None = "layer4.0.conv1",
+DXAI_INFLUENCE_LAYER = "layer4.0.conv1"
+
+
+def internal_influence(model, x, target, layer: str | None = None,
                        steps: int = 50) -> torch.Tensor:
     """Internal Influence (Leino et al.) at ``layer``, as the DXAI authors use it.
 
     Captum's InternalInfluence at the layer, then ReLU, the mean over channels
-    and bilinear upsampling to the input size.
+    and bilinear upsampling to the input size. Without ``layer``: the DXAI
+    authors' ``layer4.0.conv1`` on a ResNet, the feature layer on other models.
     """
     from captum.attr import InternalInfluence
 
-    module = resolve_layer(model, layer if layer in dict(model.named_modules()) else None)
+    if layer is None and DXAI_INFLUENCE_LAYER in dict(model.named_modules()):
+        layer = DXAI_INFLUENCE_LAYER
+    module = resolve_layer(model, layer)
     influence = InternalInfluence(model, module).attribute(
         x, baselines=torch.zeros_like(x), target=target, n_steps=steps,
         internal_batch_size=max(len(x), 64))
