@@ -139,3 +139,13 @@ def test_load_split_names_the_corrupted_file_and_both_checksums(tmp_path):
     message = str(caught.value)
     assert str(tmp_path / "test.npz") in message and recorded in message
     assert sha256_file(tmp_path / "test.npz") in message
+
+
+def test_density_maps_survive_the_store(tmp_path):
+    from common.data.procedural import SplitArrays
+
+    density = np.random.default_rng(0).random((2, 8, 8)).astype(np.float32)
+    arrays = SplitArrays(np.zeros((2, 8, 8, 3), np.uint8), np.array([0, 1]), density=density)
+    _write_dataset(tmp_path, arrays)
+    split = load_split(tmp_path, "test")
+    assert split.masks is None and torch.equal(split.density, torch.from_numpy(density))

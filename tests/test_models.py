@@ -18,7 +18,8 @@ def test_simple_cnn_follows_the_papers_pooling_rule(size, pool):
 
 def _data(count=48) -> ImageSplit:
     settings = {"seed": 0, "n_train": count, "n_test": 1, "image_size": 32}
-    images, labels, masks, _ = peppers.build(settings)["train"]
+    split = peppers.build(settings)["train"]
+    images, labels, masks = split.images, split.labels, split.masks
     tensor = torch.from_numpy(images).permute(0, 3, 1, 2).float() / 255
     return ImageSplit(tensor, torch.from_numpy(labels), torch.from_numpy(masks), peppers.CLASSES)
 

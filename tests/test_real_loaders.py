@@ -136,3 +136,24 @@ def test_voc_multi_hot_labels_and_box_masks(tmp_path):
     assert dog[:10, :10].all() and not dog[10:, 10:].any()
     cat = splits["test"].masks[0, classes.index("cat")]
     assert cat[5:15, 5:15].all() and cat.sum() == 100
+
+
+def test_mexculture_images_with_their_density_maps(tmp_path):
+    for category in ("Colonial_001", "Prehispanic_007"):
+        for index in (1, 2):
+            _image(tmp_path / "Images" / category / f"{category}_{index}.jpg", size=(80, 60))
+            density = np.zeros((60, 80), dtype=np.uint8)
+            density[10:30, 20:40] = 200 if index == 1 else 100
+            path = tmp_path / "Density Maps" / f"{category}_{index}.png"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            Image.fromarray(density).save(path)
+    splits, classes = real.mexculture(tmp_path, 30)
+    assert classes == ("Colonial_001", "Prehispanic_007")
+    assert splits["train"].labels.tolist() == [0, 1] and splits["test"].labels.tolist() == [0, 1]
+    density = splits["test"].density
+    assert density.shape == (2, 30, 30) and np.isclose(density.max(), 1.0)
+    assert density[0, 12, 12] > 0.9 and density[0, 25, 25] == 0  # the square, cropped and scaled
+    assert splits["train"].names.tolist() == ["Colonial_001_1", "Prehispanic_007_1"]
+    (tmp_path / "Density Maps" / "Colonial_001_2.png").unlink()
+    with pytest.raises(FileNotFoundError, match="no density map for"):
+        real.mexculture(tmp_path, 30)

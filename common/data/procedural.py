@@ -21,13 +21,15 @@ class SplitArrays(NamedTuple):
 
     Labels are class indices (N,) for single-label data and multi-hot (N,K) for
     multi-label data; masks are (N,H,W) evidence of the image's class, or
-    (N,K,H,W) evidence of each class for multi-label data.
+    (N,K,H,W) evidence of each class for multi-label data; density holds human
+    fixation density maps (N,H,W) in [0, 1] where a dataset has them.
     """
 
     images: np.ndarray
     labels: np.ndarray
     masks: np.ndarray | None = None
     names: np.ndarray | None = None
+    density: np.ndarray | None = None
 
 
 def image_rng(seed: int, split: str, index: int) -> np.random.Generator:

@@ -12,7 +12,9 @@ Formats (as published):
 - CelebA: ``img_align_celeba/``, ``list_attr_celeba.txt``, ``list_eval_partition.txt``;
 - DOTA: ``{train,val}/images/*.png`` with ``{train,val}/labelTxt/*.txt`` polygons;
 - BraTS: one folder per case with ``<case>_flair.nii.gz`` and ``<case>_seg.nii.gz``;
-- PASCAL VOC 2012: ``VOC2012/{JPEGImages,Annotations,ImageSets/Main}``.
+- PASCAL VOC 2012: ``VOC2012/{JPEGImages,Annotations,ImageSets/Main}``;
+- MexCulture142: ``Images/`` (one folder per category), ``Density Maps/`` (one
+  gaze fixation density map per image, same file stem), as its README lists.
 """
 
 from __future__ import annotations
@@ -266,3 +268,45 @@ def voc(root, image_size, key="voc.root"):
                                    for m in full_masks]))
         splits[split] = SplitArrays(np.stack(images), np.stack(labels), np.stack(masks))
     return splits, VOC_CLASSES
+
+
+def _grey_unit(path: Path, size: int) -> np.ndarray:
+    with Image.open(path) as image:
+        array = np.asarray(image.convert("L"), dtype=np.float64) / 255.0
+    return _square_resize(array, size)
+
+
+def mexculture(root, image_size, key="mexculture.root"):
+    """MexCulture142: images with their gaze fixation density maps (the survey's Table 1).
+
+    Each category folder under ``Images/`` is a class (142 of them, two images
+    each). The first image of a category (by name) goes to ``train``, the others
+    to ``test``. Every image must have a density map of the same file stem under
+    ``Density Maps/``; density maps are stored max-normalised to [0, 1].
+    """
+    root = require_root(root, key)
+    images_dir, maps_dir = root / "Images", root / "Density Maps"
+    paths = sorted(p for p in images_dir.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
+    maps = {p.stem: p for p in maps_dir.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES}
+    classes = sorted({p.parent.relative_to(images_dir).as_posix() for p in paths})
+    parts: dict[str, list] = {"train": [], "test": []}
+    seen: set[str] = set()
+    for path in paths:
+        if path.stem not in maps:
+            raise FileNotFoundError(f"config key '{key}': no density map for {path} "
+                                    f"under {maps_dir}")
+        category = path.parent.relative_to(images_dir).as_posix()
+        split = "test" if category in seen else "train"
+        seen.add(category)
+        density = _grey_unit(maps[path.stem], image_size)
+        parts[split].append((_read_rgb(path, image_size), classes.index(category),
+                             density / max(density.max(), 1e-12), path.stem))
+    splits = {}
+    for split, items in parts.items():
+        if not items:
+            raise FileNotFoundError(f"no usable images found under {images_dir}")
+        images, labels, density, names = zip(*items, strict=True)
+        splits[split] = SplitArrays(np.stack(images), np.asarray(labels, dtype=np.int64),
+                                    names=np.asarray(names),
+                                    density=np.stack(density).astype(np.float32))
+    return splits, tuple(classes)

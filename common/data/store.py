@@ -27,7 +27,8 @@ class ImageSplit:
 
     images (N,C,H,W) float in [0,1]; labels (N,) class indices, or (N,K) multi-hot
     floats for multi-label data; masks (N,H,W) or (N,K,H,W) bool where the
-    dataset has ground truth, else None; names of the images where they have any.
+    dataset has ground truth, else None; names of the images where they have any;
+    human fixation density maps (N,H,W) in [0,1] where the dataset has them.
     """
 
     images: torch.Tensor
@@ -36,6 +37,7 @@ class ImageSplit:
     classes: tuple[str, ...]
     task: str = "single_label"
     names: tuple[str, ...] | None = None
+    density: torch.Tensor | None = None
 
     def __len__(self) -> int:
         return len(self.labels)
@@ -78,5 +80,6 @@ def load_split(directory: str | Path, split: str) -> ImageSplit:
         labels = torch.from_numpy(arrays["labels"])
         masks = torch.from_numpy(arrays["masks"]) if "masks" in arrays else None
         names = tuple(arrays["names"].tolist()) if "names" in arrays else None
+        density = torch.from_numpy(arrays["density"]).float() if "density" in arrays else None
     return ImageSplit(images.contiguous(), labels.float() if task == "multi_label" else labels,
-                      masks, tuple(manifest["classes"]), task, names)
+                      masks, tuple(manifest["classes"]), task, names, density)
