@@ -18,3 +18,11 @@ def save_figure(figure, *paths) -> None:
             figure.savefig(temporary, dpi=150, bbox_inches="tight",
                            metadata={"CreationDate": None} if str(path).endswith(".pdf") else None)
     plt.close(figure)
+
+
+def show_image(axis, image, vmax: float = 1.0) -> None:
+    """Show an (H, W, C) image: colour as it is, one channel in grey from 0 to ``vmax``."""
+    if image.shape[-1] == 1:
+        axis.imshow(image[..., 0], cmap="gray", vmin=0, vmax=vmax)
+    else:
+        axis.imshow(image)

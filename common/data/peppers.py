@@ -20,7 +20,6 @@ from common.data.procedural import generate_splits
 
 CLASSES = ("red", "yellow", "green")
 CLASS_HUES = (0.0, 0.14, 0.30)
-_SPLIT_CODES = {"train": 0, "test": 1}
 
 
 def _fruit(rng: np.random.Generator, size: int, hue: float) -> tuple[np.ndarray, np.ndarray]:

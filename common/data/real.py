@@ -43,14 +43,23 @@ def require_root(root: str | Path | None, key: str) -> Path:
     return Path(root)
 
 
-def _square_resize(image: np.ndarray, size: int, order: int = 1) -> np.ndarray:
-    """Centre-crop to a square and resize; keeps the dtype's range as float in [0, 1]."""
+def centre_square(image: np.ndarray) -> np.ndarray:
+    """The central square crop of an image (H,W[,C])."""
     height, width = image.shape[:2]
     side = min(height, width)
     top, left = (height - side) // 2, (width - side) // 2
-    crop = image[top:top + side, left:left + side]
-    return resize(crop, (size, size), order=order, anti_aliasing=order > 0,
+    return image[top:top + side, left:left + side]
+
+
+def _square_resize(image: np.ndarray, size: int, order: int = 1) -> np.ndarray:
+    """Centre-crop to a square and resize, keeping the value range (as float)."""
+    return resize(centre_square(image), (size, size), order=order, anti_aliasing=order > 0,
                   preserve_range=True)
+
+
+def _resize_mask(mask: np.ndarray, size: int) -> np.ndarray:
+    """A boolean mask cropped and resized like its image, by nearest neighbour."""
+    return _square_resize(mask.astype(float), size, order=0) > 0.5
 
 
 def _read_rgb(path: Path, size: int) -> np.ndarray:
@@ -186,7 +195,7 @@ def dota(root, image_size, patch=256, min_visible=0.7, key="dota.root"):
             for tile, label, mask in dota_patches(image, polygons, patch, min_visible):
                 images.append(np.round(_square_resize(tile, image_size)).astype(np.uint8))
                 labels.append(label)
-                masks.append(_square_resize(mask.astype(float), image_size, order=0) > 0.5)
+                masks.append(_resize_mask(mask, image_size))
         splits[split] = _stack(images, labels, masks, where=root / directory)
     return splits, ("no_cars", "cars")
 
@@ -230,7 +239,7 @@ def brats(root, image_size, min_tumour=20, min_brain_fraction=0.7, test_fraction
                 images.append(np.round(_square_resize(image, image_size) * 255)
                               .astype(np.uint8)[..., None])
                 labels.append(label)
-                masks.append(_square_resize(mask.astype(float), image_size, order=0) > 0.5)
+                masks.append(_resize_mask(mask, image_size))
         splits[split] = _stack(images, labels, masks, where=root)
     return splits, ("healthy", "tumor")
 
@@ -264,9 +273,8 @@ def voc(root, image_size, key="voc.root"):
                 full_masks[index, y0 - 1:y1, x0 - 1:x1] = 1.0  # VOC boxes are 1-based
             images.append(_read_rgb(base / "JPEGImages" / f"{name}.jpg", image_size))
             labels.append(label)
-            masks.append(np.stack([_square_resize(m, image_size, order=0) > 0.5
-                                   for m in full_masks]))
-        splits[split] = SplitArrays(np.stack(images), np.stack(labels), np.stack(masks))
+            masks.append(np.stack([_resize_mask(m, image_size) for m in full_masks]))
+        splits[split] = _stack(images, labels, masks, where=base)
     return splits, VOC_CLASSES
 
 

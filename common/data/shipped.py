@@ -14,6 +14,7 @@ from skimage.transform import resize
 from sklearn.model_selection import train_test_split
 
 from common.data.procedural import SplitArrays
+from common.data.real import centre_square
 
 FACES_CLASSES = ("non_face", "face")
 DIGITS_CLASSES = tuple(str(digit) for digit in range(10))
@@ -55,14 +56,6 @@ def build_digits(settings: dict) -> dict[str, SplitArrays]:
     return _stratified(images, digits.target, settings)
 
 
-def _square(image: np.ndarray) -> np.ndarray:
-    """The central square crop of an image."""
-    height, width = image.shape[:2]
-    side = min(height, width)
-    top, left = (height - side) // 2, (width - side) // 2
-    return image[top:top + side, left:left + side]
-
-
 def build_photos(settings: dict) -> dict[str, SplitArrays]:
     """The shipped colour photographs, centre-cropped and resized; one unlabelled split."""
     import skimage.data
@@ -71,7 +64,7 @@ def build_photos(settings: dict) -> dict[str, SplitArrays]:
     photos = [getattr(skimage.data, name)() for name in SKIMAGE_PHOTOS]
     photos += [load_sample_image(name) for name in SKLEARN_PHOTOS]
     names = [*SKIMAGE_PHOTOS, *(name.removesuffix(".jpg") for name in SKLEARN_PHOTOS)]
-    images = _resized([_square(photo[..., :3]) / 255.0 for photo in photos],
+    images = _resized([centre_square(photo[..., :3]) / 255.0 for photo in photos],
                       settings["image_size"])
     return {"test": SplitArrays(images, np.full(len(images), -1, dtype=np.int64),
                                 names=np.asarray(names))}

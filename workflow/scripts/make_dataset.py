@@ -7,7 +7,7 @@ import numpy as np
 from common.data import DATASETS, build_dataset
 from common.data.store import save_split
 from common.io import sha256_file, write_json
-from common.plotting import plt, save_figure
+from common.plotting import plt, save_figure, show_image
 from common.tracking import Job
 
 PER_ROW = 6
@@ -38,8 +38,7 @@ def preview(arrays, spec, classes):
     for (row_title, picks), row_axes in zip(rows, axes, strict=True):
         for index, axis in zip(picks, row_axes, strict=False):
             image = arrays.images[index]
-            axis.imshow(image.squeeze(-1) if image.shape[-1] == 1 else image, cmap="gray",
-                        vmin=0, vmax=255)
+            show_image(axis, image, vmax=255)
             if arrays.masks is not None:
                 mask = arrays.masks[index]
                 axis.contour(mask.any(0) if mask.ndim == 3 else mask, levels=[0.5],

@@ -8,12 +8,12 @@ predicted classes (red where the prediction is wrong).
 from pathlib import Path
 
 import numpy as np
-from sklearn.metrics import average_precision_score
 
 from common.data import load_split
 from common.models import load_classifier
+from common.models.evaluate import test_scores
 from common.models.train import predict
-from common.plotting import plt, save_figure
+from common.plotting import plt, save_figure, show_image
 from common.tracking import Job
 
 EXAMPLES = 12
@@ -39,11 +39,12 @@ def _confusion_panel(axis, colorbar_axis, figure, test, probabilities):
 
 
 def _precision_panel(axis, colorbar_axis, figure, test, probabilities):
-    truth = test.labels.numpy() > 0.5
-    precision = average_precision_score(truth, probabilities.numpy(), average=None)
+    scores = test_scores(probabilities, test)
+    precision = [scores["per_class_average_precision"][name] for name in test.classes]
     axis.barh(range(len(test.classes)), precision, color="tab:blue")
     axis.set(yticks=range(len(test.classes)), yticklabels=test.classes, xlim=(0, 1),
-             xlabel="average precision", title=f"test mAP {precision.mean():.3f} (n={len(truth)})")
+             xlabel="average precision",
+             title=f"test mAP {scores['test_map']:.3f} (n={len(test)})")
     axis.invert_yaxis()
     colorbar_axis.axis("off")
 
@@ -71,8 +72,7 @@ def draw(test, probabilities):
     for slot in range(min(EXAMPLES, len(test))):
         axis = figure.add_subplot(grid[slot % ROWS, 2 + slot // ROWS])
         image = test.images[slot].permute(1, 2, 0).numpy()
-        axis.imshow(image.squeeze(-1) if image.shape[-1] == 1 else image, cmap="gray",
-                    vmin=0, vmax=1)
+        show_image(axis, image)
         text, right = _caption(test, probabilities, slot)
         axis.set_title(text, fontsize=6, color="black" if right else "red")
         axis.axis("off")
