@@ -19,7 +19,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from common.explain import cam, gradients, lrp, perturbation
+from common.explain import baselines, cam, gradients, lime, lrp, perturbation
 
 
 @dataclass(frozen=True)
@@ -76,6 +76,11 @@ METHODS: dict[str, Method] = {
                                "LRP-alpha2-beta1 on every layer"),
     "rise": Method(perturbation.rise, {"masks": 4000, "cells": 7, "keep": 0.5, "seed": 0},
                    "RISE, paper defaults"),
+    "lime": Method(lime.lime, {"samples": 1000, "segments": 50, "keep": 0.5,
+                               "kernel_width": 0.25, "baseline": "mean", "seed": 0},
+                   "LIME on SLIC superpixels, LIME's image defaults otherwise"),
+    "random": Method(baselines.random_map, {"seed": 0},
+                     "uniform noise: the baseline (DXAI's random decomposition)"),
 }
 
 
