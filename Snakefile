@@ -33,13 +33,14 @@ report: "workflow/report/workflow.rst"
 include: "workflow/rules/common.smk"
 include: "workflow/rules/datasets.smk"
 include: "workflow/rules/classifiers.smk"
+include: "workflow/rules/explanations.smk"
 include: "papers/dxai/rules.smk"
 include: "papers/survey/rules.smk"
 include: "papers/pv/rules.smk"
 include: "papers/cartoonx/rules.smk"
 include: "papers/course/rules.smk"
 
-localrules: all, dxai, survey, pv, cartoonx, course
+localrules: all, explanations, dxai, survey, pv, cartoonx, course
 
 
 rule all:
@@ -47,6 +48,7 @@ rule all:
     default_target: True
     input:
         rules.shared.input,
+        rules.explanations.input,
         rules.dxai.input,
         rules.survey.input,
         rules.pv.input,

@@ -61,6 +61,27 @@ def _cross_reference_errors(config: Mapping[str, Any]) -> list[str]:
         elif arch not in config.get("training", {}):
             errors.append(f"config key 'classifiers[{index}].arch': {arch!r} has no "
                           f"settings under 'training'")
+    return errors + _evaluation_errors(config)
+
+
+def _evaluation_errors(config: Mapping[str, Any]) -> list[str]:
+    """The evaluated classifier must be trained, and every method name must be registered."""
+    from common.explain import METHODS
+
+    evaluation = config.get("attribution_evaluation", {})
+    errors = []
+    pair = {key: evaluation.get(key) for key in ("dataset", "arch", "seed")}
+    if pair not in classifier_runs(config):
+        errors.append(f"config key 'attribution_evaluation': {pair} is not a trained "
+                      f"classifier (add it to 'classifiers')")
+    named = {"methods": evaluation.get("methods", []),
+             "sanity.methods": evaluation.get("sanity", {}).get("methods", []),
+             "method_params": list(evaluation.get("method_params", {}))}
+    for key, methods in named.items():
+        for method in [] if methods == "all" else methods:
+            if method not in METHODS:
+                errors.append(f"config key 'attribution_evaluation.{key}': {method!r} is not "
+                              f"an attribution method (one of {sorted(METHODS)})")
     return errors
 
 

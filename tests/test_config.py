@@ -61,6 +61,16 @@ MALFORMED = [
     (["training", "vgg", "augment"], "yes", "training.vgg.augment"),
     (["datasets", "tumor", "root"], 5, "datasets.tumor.root"),
     (["pretrained", "vgg16"], 16, "pretrained.vgg16"),
+    (["attribution_evaluation", "methods"], ["gradcam", "gradcam"],
+     "attribution_evaluation.methods"),
+    (["attribution_evaluation", "methods"], ["no_such_method"], "attribution_evaluation.methods"),
+    (["attribution_evaluation", "sanity", "methods"], ["saliency_map"],
+     "attribution_evaluation.sanity.methods"),
+    (["attribution_evaluation", "method_params"], {"ris": {"masks": 5}},
+     "attribution_evaluation.method_params"),
+    (["attribution_evaluation", "arch"], "vit", "attribution_evaluation"),
+    (["attribution_evaluation", "metrics", "iou_threshold"], 0,
+     "attribution_evaluation.metrics.iou_threshold"),
 ]
 
 

@@ -36,3 +36,22 @@ def test_rerun_plans_nothing_and_lineage_verifies(full_run):
     result = snakemake(["-n", "--cores", "1"], full_run)
     assert "Nothing to be done" in result.stdout + result.stderr
     assert "all recorded inputs and outputs match" in lineage(["verify"], full_run).stdout
+
+
+def test_grad_cam_points_at_cars_far_more_often_than_a_random_map(full_run):
+    """Known answer: the trained car detector's Grad-CAM peak lies on a car."""
+    summary = pd.read_csv(full_run / "results/explain/cars_resnet18_seed0/summary.csv")
+    pointing = summary[summary["metric"] == "pointing_game"].set_index("method")["mean"]
+    assert pointing["gradcam"] >= pointing["random"] + 0.3, pointing  # 0.56 vs 0.06 measured
+    energy = summary[summary["metric"] == "energy_pointing_game"].set_index("method")["mean"]
+    assert energy["gradcam"] > 2 * energy["random"], energy  # 0.090 vs 0.033 measured
+    assert set(summary["method"]) == set(pd.read_csv(
+        full_run / "results/explain/cars_resnet18_seed0/scores.csv")["method"])
+
+
+def test_randomising_every_layer_destroys_model_dependent_maps(full_run):
+    """Known answer (Adebayo et al.): gradient maps of a re-initialised network differ."""
+    sanity = pd.read_csv(full_run / "results/explain/cars_resnet18_seed0/sanity.csv")
+    cascading = sanity[(sanity["test"] == "cascading") & (sanity["method"] == "gradient")]
+    deepest = cascading[cascading["depth"] == cascading["depth"].max()]
+    assert (deepest.set_index("similarity")["mean"] < 0.5).all(), deepest

@@ -1,4 +1,8 @@
-"""Train one zoo classifier on one dataset with one seed; save weights and test metrics."""
+"""Train one zoo classifier on one dataset with one seed; save weights and test metrics.
+
+With ``params.permute_labels`` the training labels are permuted first (the data
+randomisation test of Adebayo et al.); the test metrics then measure chance.
+"""
 
 import time
 from pathlib import Path
@@ -7,6 +11,7 @@ import torch
 
 from common.data import load_split
 from common.io import atomic_path, write_json
+from common.metrics.sanity import permuted_labels
 from common.models import build_classifier
 from common.models.evaluate import test_scores
 from common.models.train import TrainSettings, predict, train
@@ -19,6 +24,8 @@ def main(smk) -> None:
     arch, seed = smk.wildcards.arch, int(smk.wildcards.seed)
     with Job(smk, seed=seed) as job:
         train_split, test_split = load_split(data_dir, "train"), load_split(data_dir, "test")
+        if getattr(smk.params, "permute_labels", False):
+            train_split = permuted_labels(train_split, seed)
         arch_kwargs = {"num_classes": len(train_split.classes),
                        "image_size": train_split.images.shape[-1],
                        "in_channels": train_split.images.shape[1], **settings.options}

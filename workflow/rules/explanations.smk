@@ -1,0 +1,96 @@
+"""Every attribution method and metric exercised on one trained classifier (issue 4).
+
+The classifier is the configured ``attribution_evaluation`` pair; the wildcards
+let any trained (dataset, arch, seed) be evaluated the same way by name.
+"""
+
+from common.config import dataset_files
+
+EVALUATION = config["attribution_evaluation"]
+EVALUATED = "results/explain/{dataset}_{arch}_seed{seed}".format(**EVALUATION)
+
+
+use rule train_classifier as train_permuted_classifier with:
+    output:
+        weights="results/models/{dataset}/{arch}/permuted_seed{seed}.pt",
+        metrics="results/models/{dataset}/{arch}/permuted_seed{seed}.json",
+    params:
+        training=lambda wildcards: config["training"][wildcards.arch],
+        device=config["device"],
+        permute_labels=True,
+    log:
+        "logs/models/{dataset}/{arch}/permuted_seed{seed}.log",
+
+
+rule evaluate_attributions:
+    """Every method's maps scored by every metric: per image, summarised, and drawn."""
+    input:
+        weights="results/models/{dataset}/{arch}/seed{seed}.pt",
+        **dataset_files("{dataset}", splits=["test"]),
+    output:
+        scores="results/explain/{dataset}_{arch}_seed{seed}/scores.csv",
+        summary=report(
+            "results/explain/{dataset}_{arch}_seed{seed}/summary.csv",
+            caption="../report/attribution_summary.rst",
+            category="Attribution methods",
+        ),
+        pdf="results/explain/{dataset}_{arch}_seed{seed}/maps.pdf",
+        png=report(
+            "results/explain/{dataset}_{arch}_seed{seed}/maps.png",
+            caption="../report/attribution_maps.rst",
+            category="Attribution methods",
+        ),
+    params:
+        evaluation={key: EVALUATION[key]
+                    for key in ("seed", "images", "methods", "method_params", "metrics")},
+        device=config["device"],
+    log:
+        "logs/explain/{dataset}_{arch}_seed{seed}/evaluate.log",
+    threads: 2
+    resources:
+        mem_mb=4000,
+        gpu=1,
+    conda:
+        "../../envs/xai.yaml"
+    script:
+        "../scripts/evaluate_attributions.py"
+
+
+rule sanity_checks:
+    """Model-parameter and data randomisation tests (Adebayo et al.) for the chosen methods."""
+    input:
+        weights="results/models/{dataset}/{arch}/seed{seed}.pt",
+        permuted="results/models/{dataset}/{arch}/permuted_seed{seed}.pt",
+        **dataset_files("{dataset}", splits=["test"]),
+    output:
+        table=report(
+            "results/explain/{dataset}_{arch}_seed{seed}/sanity.csv",
+            caption="../report/sanity_checks.rst",
+            category="Attribution methods",
+        ),
+        pdf="results/explain/{dataset}_{arch}_seed{seed}/sanity.pdf",
+        png=report(
+            "results/explain/{dataset}_{arch}_seed{seed}/sanity.png",
+            caption="../report/sanity_checks.rst",
+            category="Attribution methods",
+        ),
+    params:
+        sanity={"seed": EVALUATION["seed"], "method_params": EVALUATION["method_params"],
+                **EVALUATION["sanity"]},
+        device=config["device"],
+    log:
+        "logs/explain/{dataset}_{arch}_seed{seed}/sanity.log",
+    threads: 2
+    resources:
+        mem_mb=4000,
+        gpu=1,
+    conda:
+        "../../envs/xai.yaml"
+    script:
+        "../scripts/sanity_checks.py"
+
+
+rule explanations:
+    """The attribution tables, maps and sanity checks of the configured classifier."""
+    input:
+        [f"{EVALUATED}/{name}" for name in ("summary.csv", "maps.pdf", "sanity.csv", "sanity.pdf")],
