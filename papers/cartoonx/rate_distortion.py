@@ -1,0 +1,80 @@
+"""Keep or randomise the most relevant coefficients: the rate-distortion curves of Fig. 7.
+
+A mask ranks the coefficient positions of its representation: CartoonX's wavelet
+masks (``RDEResult.masks`` with ``Wavelet``), Pixel RDE's mask, or any other
+method's (B, 1, H, W) heatmap used as a pixel mask (with ``Pixels``). Fig. 7a keeps
+the top fraction of positions and randomises the rest (``keep_top``); Fig. 7b
+randomises the top fraction and keeps the rest (``randomise_top``). A position
+keeps or loses all its colour channels together, like the RDE masks, and the
+randomised positions get the same adaptive noise as during the optimisation
+(``rde.sample_noise``). Ties are ranked in a random order drawn from the given
+generator, so a constant mask gives the random-ordering baseline of Fig. 7.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from torch import Tensor
+
+from papers.cartoonx.rde import Representation, obfuscate, sample_noise
+
+Masks = Tensor | Sequence[Tensor]
+
+
+def _as_parts(masks: Masks) -> list[Tensor]:
+    """A single mask tensor as a one-part list."""
+    return [masks] if isinstance(masks, Tensor) else list(masks)
+
+
+def rank_positions(masks: Masks, generator: torch.Generator) -> Tensor:
+    """Flat indices (B, k) of all mask entries, highest mask value first, ties in random order.
+
+    The entries of the parts are concatenated in order, each flattened. One random
+    permutation (shared by the batch) sets the order among equal values.
+    """
+    values = torch.cat([mask.flatten(1) for mask in _as_parts(masks)], 1)
+    shuffle = torch.randperm(values.shape[1], generator=generator, device=values.device)
+    order = values[:, shuffle].argsort(dim=1, descending=True, stable=True)
+    return shuffle[order]
+
+
+def top_selection(masks: Masks, fraction: float, generator: torch.Generator) -> list[Tensor]:
+    """Binary masks, shaped like ``masks``, selecting the top round(fraction * k) positions."""
+    parts = _as_parts(masks)
+    ranking = rank_positions(parts, generator)
+    count = round(min(max(fraction, 0.0), 1.0) * ranking.shape[1])
+    chosen = torch.zeros(ranking.shape, dtype=parts[0].dtype, device=ranking.device)
+    chosen.scatter_(1, ranking[:, :count], 1.0)
+    sizes = [mask[0].numel() for mask in parts]
+    return [piece.view(mask.shape) for piece, mask in zip(chosen.split(sizes, 1), parts,
+                                                           strict=True)]
+
+
+def _obfuscate_selection(x: Tensor, keep: Sequence[Tensor], generator: torch.Generator,
+                         representation: Representation, perturbation: str) -> Tensor:
+    """x with its unkept positions replaced by one draw of adaptive noise, (B, C, H, W)."""
+    parts = representation.analyse(x)
+    for mask, part in zip(keep, parts, strict=True):
+        if mask.shape != (part.shape[0], 1, *part.shape[2:]):
+            raise ValueError(f"mask of shape {tuple(mask.shape)} does not fit coefficients "
+                             f"of shape {tuple(part.shape)}")
+    noise = sample_noise(parts, 1, perturbation, generator)
+    return obfuscate(parts, keep, noise, representation, x.shape[-2:])
+
+
+@torch.no_grad()
+def keep_top(x: Tensor, masks: Masks, fraction: float, rng: torch.Generator,
+             representation: Representation, perturbation: str = "gaussian") -> Tensor:
+    """Fig. 7a: keep the top ``fraction`` of positions by mask value, randomise the rest."""
+    keep = top_selection(masks, fraction, rng)
+    return _obfuscate_selection(x, keep, rng, representation, perturbation)
+
+
+@torch.no_grad()
+def randomise_top(x: Tensor, masks: Masks, fraction: float, rng: torch.Generator,
+                  representation: Representation, perturbation: str = "gaussian") -> Tensor:
+    """Fig. 7b: randomise the top ``fraction`` of positions by mask value, keep the rest."""
+    keep = [1 - chosen for chosen in top_selection(masks, fraction, rng)]
+    return _obfuscate_selection(x, keep, rng, representation, perturbation)
