@@ -18,11 +18,15 @@ from torch import nn
 
 
 def feature_layer(model: nn.Module) -> nn.Module:
-    """The last convolutional stage of a zoo model (``layer4`` for ResNets, else ``features``)."""
-    for name in ("layer4", "features"):
-        if isinstance(getattr(model, name, None), nn.Module):
-            return getattr(model, name)
-    raise ValueError(f"{type(model).__name__} has no 'layer4' or 'features' module; "
+    """The last convolutional stage: ``layer4`` of a ResNet, ``features`` of the zoo's and
+    torchvision's other CNNs, ``_bn1`` of EfficientNet-Lite (its head's batch norm: the
+    ReLU6 after it is a module shared with the stem, so it cannot be hooked alone).
+    A wrapper with a ``network`` attribute (``Normalised``) is looked through."""
+    network = getattr(model, "network", model)
+    for name in ("layer4", "features", "_bn1"):
+        if isinstance(getattr(network, name, None), nn.Module):
+            return getattr(network, name)
+    raise ValueError(f"{type(network).__name__} has no 'layer4', 'features' or '_bn1' module; "
                      f"pass layer= explicitly")
 
 
@@ -42,10 +46,14 @@ def _upsample(maps: torch.Tensor, size) -> torch.Tensor:
 
 
 def _activations_and_gradients(model, x, target, layer=None):
-    """Feature maps A (B,K,h,w) of ``layer`` and the target logit's gradient with respect to A."""
+    """Feature maps A (B,K,h,w) of ``layer`` and the target logit's gradient with respect to A.
+
+    The input requires a gradient so that A is in the graph even when the model's
+    parameters are frozen (as the pretrained ImageNet wrappers are).
+    """
     layer = layer or feature_layer(model)
-    with recorded_output(layer) as record:
-        logits = model(x)
+    with recorded_output(layer) as record, torch.enable_grad():
+        logits = model(x.detach().requires_grad_(True))
     activations = record["out"]
     (grads,) = torch.autograd.grad(logits.gather(1, target.view(-1, 1)).sum(), activations)
     return activations.detach(), grads
