@@ -62,17 +62,23 @@ def efficientnet_lite0() -> Normalised:
     return Normalised(_no_inplace(network), *_LITE_NORMALISATION)
 
 
-def torchvision_imagenet(name: str, weights_path: str | Path) -> Normalised:
-    """A torchvision ImageNet architecture with its state dict read from ``weights_path``."""
+def untrained_imagenet_architecture(name: str) -> Normalised:
+    """A torchvision ImageNet architecture with random weights: for timing, never for results."""
     if name not in TORCHVISION_IMAGENET:
         raise KeyError(f"unknown ImageNet architecture {name!r}; known: {TORCHVISION_IMAGENET}")
+    return Normalised(_no_inplace(getattr(torchvision.models, name)(weights=None)),
+                      *_TORCHVISION_NORMALISATION)
+
+
+def torchvision_imagenet(name: str, weights_path: str | Path) -> Normalised:
+    """A torchvision ImageNet architecture with its state dict read from ``weights_path``."""
+    model = untrained_imagenet_architecture(name)
     path = Path(weights_path)
     if not path.is_file():
         raise FileNotFoundError(f"weights for {name} not found at {path} "
                                 f"(config key 'pretrained.{name}')")
-    network = getattr(torchvision.models, name)(weights=None)
-    network.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
-    return Normalised(_no_inplace(network), *_TORCHVISION_NORMALISATION)
+    model.network.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
+    return model
 
 
 def load_imagenet_classifier(name: str, weights_path: str | Path | None = None) -> Normalised:
