@@ -61,7 +61,7 @@ def _cross_reference_errors(config: Mapping[str, Any]) -> list[str]:
         elif arch not in config.get("training", {}):
             errors.append(f"config key 'classifiers[{index}].arch': {arch!r} has no "
                           f"settings under 'training'")
-    return errors + _evaluation_errors(config)
+    return errors + _evaluation_errors(config) + _cartoonx_errors(config)
 
 
 def _evaluation_errors(config: Mapping[str, Any]) -> list[str]:
@@ -82,6 +82,46 @@ def _evaluation_errors(config: Mapping[str, Any]) -> list[str]:
             if method not in METHODS:
                 errors.append(f"config key 'attribution_evaluation.{key}': {method!r} is not "
                               f"an attribution method (one of {sorted(METHODS)})")
+    return errors
+
+
+def _cartoonx_errors(config: Mapping[str, Any]) -> list[str]:
+    """Evaluations must name a usable classifier; figure and sweep names must be evaluations."""
+    from common.explain import METHODS
+    from common.models.pretrained import IMAGENET_MODELS, TORCHVISION_IMAGENET
+
+    cartoonx = config.get("cartoonx", {})
+    evaluations = cartoonx.get("evaluations", {})
+    errors = []
+    for name, spec in evaluations.items():
+        key = f"config key 'cartoonx.evaluations.{name}"
+        if spec["dataset"] == "photos":
+            if spec["model"] not in IMAGENET_MODELS:
+                errors.append(f"{key}.model': {spec['model']!r} is not an ImageNet model "
+                              f"(one of {list(IMAGENET_MODELS)})")
+            elif spec["model"] != "efficientnet_lite0" and \
+                    config.get("pretrained", {}).get(spec["model"]) is None:
+                errors.append(f"{key}.model': {spec['model']!r} needs its weights under "
+                              f"'pretrained.{spec['model']}'")
+        else:
+            run = {"dataset": spec["dataset"], "arch": spec["model"], "seed": cartoonx["seed"]}
+            if run not in classifier_runs(config):
+                errors.append(f"{key}': {run} is not a trained classifier (add it to "
+                              f"'classifiers'; the seed is cartoonx.seed)")
+        errors += [f"{key}.heatmap_methods': {method!r} is not an attribution method"
+                   for method in spec["heatmap_methods"] if method not in METHODS]
+    errors += [f"config key 'cartoonx.method_params': {method!r} is not an attribution method"
+               for method in cartoonx.get("method_params", {}) if method not in METHODS]
+    for key in ("figure5", "lambda_sweep.evaluation"):
+        value = cartoonx.get(key) if key == "figure5" else \
+            cartoonx.get("lambda_sweep", {}).get("evaluation")
+        if value not in evaluations:
+            errors.append(f"config key 'cartoonx.{key}': {value!r} is not one of "
+                          f"'cartoonx.evaluations' ({sorted(evaluations)})")
+    model = cartoonx.get("runtime", {}).get("model")
+    if model not in TORCHVISION_IMAGENET:
+        errors.append(f"config key 'cartoonx.runtime.model': {model!r} is not one of "
+                      f"{list(TORCHVISION_IMAGENET)}")
     return errors
 
 

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 PLANTED_API_KEY = "planted-wandb-key-3f9c2a7d1e"
@@ -56,8 +57,17 @@ def copy_repository(destination: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def pristine_copy(tmp_path_factory) -> Path:
-    """A copy of the repository in which nothing has run (for dry runs and lint)."""
-    return copy_repository(tmp_path_factory.mktemp("pristine"))
+    """A copy of the repository in which nothing has run (for dry runs and lint).
+
+    It holds empty stand-ins for the ImageNet weight files that config/paper.yaml
+    names: a paper-scale plan needs them to exist, and a dry run never reads them.
+    """
+    copy = copy_repository(tmp_path_factory.mktemp("pristine"))
+    paper = yaml.safe_load((copy / "config/paper.yaml").read_text())
+    for weights in paper["pretrained"].values():
+        (copy / weights).parent.mkdir(parents=True, exist_ok=True)
+        (copy / weights).touch()
+    return copy
 
 
 @pytest.fixture(scope="session")

