@@ -14,11 +14,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from common.data import load_split
 from common.models import load_classifier
 from common.models.pretrained import IMAGENET_MODELS, load_imagenet_classifier
 from papers.cartoonx.rde import RDEConfig, RDEResult, obfuscate, sample_noise
@@ -65,6 +67,18 @@ def select_images(split, images: int | Sequence[str], size: int | None,
         x = F.interpolate(x, size=(size, size), mode="bilinear", antialias=True,
                           align_corners=False).clamp(0, 1)
     return x, names
+
+
+def evaluation_inputs(smk: Any, device: str, images: int | Sequence[str], image_size: int | None,
+                      key: str) -> tuple[nn.Module, Tensor, list[str], Any]:
+    """What a rule script of an evaluation starts from: its classifier, the chosen test
+    images on ``device`` with their names, and the split (``params.evaluation``,
+    ``params.weights`` and ``input.manifest`` of the Snakemake job ``smk``)."""
+    spec = smk.params.evaluation
+    split = load_split(Path(smk.input.manifest).parent, "test")
+    model = load_model(spec["dataset"], spec["model"], smk.params.weights, device)
+    x, names = select_images(split, images, image_size, key)
+    return model, x.to(device), names, split
 
 
 @torch.no_grad()

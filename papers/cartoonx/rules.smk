@@ -173,6 +173,7 @@ rule cartoonx_claims:
         sweep=f"results/cartoonx/lambda_sweep_{CARTOONX_SWEEP}.csv",
         stability=f"results/cartoonx/lambda_stability_{CARTOONX_SWEEP}.csv",
         runtime="results/cartoonx/runtime.csv",
+        sensitivity="results/cartoonx/sensitivity.csv",
     output:
         table=report("results/cartoonx/claims.csv", caption="report/claims.rst",
                      category="CartoonX"),
@@ -180,6 +181,7 @@ rule cartoonx_claims:
         curve_evaluations=list(CARTOONX_EVALUATIONS),
         sweep_evaluation=CARTOONX_SWEEP,
         low_rate=CARTOONX["rate_distortion"]["low_rate"],
+        sparsity=CARTOONX["sparsity"],
     log:
         "logs/cartoonx/claims.log",
     conda:
@@ -195,4 +197,5 @@ rule cartoonx:
         expand("results/cartoonx/figure7ab_{evaluation}.pdf", evaluation=CARTOONX_EVALUATIONS),
         f"results/cartoonx/figure7c_{CARTOONX_SWEEP}.pdf",
         "results/cartoonx/figure8.pdf",
+        "results/cartoonx/runtime.csv",
         "results/cartoonx/claims.csv",

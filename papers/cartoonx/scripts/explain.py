@@ -6,15 +6,13 @@ heatmap, and each method's seconds per image; the figure and curve rules read it
 """
 
 import time
-from pathlib import Path
 
 import torch
 
-from common.data import load_split
 from common.explain import explain
 from common.io import atomic_path
 from common.tracking import Job
-from papers.cartoonx.evaluation import class_names, load_model, select_images
+from papers.cartoonx.evaluation import class_names, evaluation_inputs
 from papers.cartoonx.rde import config_from_dict, explain_rde, representation_for
 
 RDE_METHODS = ("cartoonx", "pixel_rde")
@@ -48,11 +46,9 @@ def heatmaps(model, x, labels, methods: list[str], method_params: dict) -> tuple
 def main(smk) -> None:
     spec, settings = smk.params.evaluation, smk.params.settings
     with Job(smk, seed=settings["seed"]) as job:
-        split = load_split(Path(smk.input.manifest).parent, "test")
-        model = load_model(spec["dataset"], spec["model"], smk.params.weights, job.device)
-        x, names = select_images(split, spec["images"], spec["image_size"],
-                                 key=f"cartoonx.evaluations.{smk.wildcards.evaluation}.images")
-        x = x.to(job.device)
+        model, x, names, split = evaluation_inputs(
+            smk, job.device, spec["images"], spec["image_size"],
+            key=f"cartoonx.evaluations.{smk.wildcards.evaluation}.images")
         with torch.no_grad():
             labels = model(x).argmax(1)
         masks, explanations, seconds = rde_explanations(model, x, labels, settings,

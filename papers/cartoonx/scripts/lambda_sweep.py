@@ -9,16 +9,13 @@ sensitive to lambda": the Pearson correlation between an image's explanations
 at neighbouring lambdas (1: unchanged).
 """
 
-from pathlib import Path
-
 import pandas as pd
 
-from common.data import load_split
 from common.io import atomic_path
 from common.metrics.comparison import pcc
 from common.plotting import plt, save_figure
 from common.tracking import Job
-from papers.cartoonx.evaluation import expected_softmax_l2, load_model, select_images
+from papers.cartoonx.evaluation import evaluation_inputs, expected_softmax_l2
 from papers.cartoonx.rde import config_from_dict, explain_rde, representation_for
 
 METHODS = ("cartoonx", "pixel_rde")
@@ -73,11 +70,9 @@ def draw(summary: pd.DataFrame, title: str):
 def main(smk) -> None:
     spec, settings = smk.params.evaluation, smk.params.settings
     with Job(smk, seed=settings["seed"]) as job:
-        split = load_split(Path(smk.input.manifest).parent, "test")
-        model = load_model(spec["dataset"], spec["model"], smk.params.weights, job.device)
-        x, _ = select_images(split, settings["lambda_sweep"]["images"], spec["image_size"],
-                             key="cartoonx.lambda_sweep.images")
-        scores, explanations = sweep(model, x.to(job.device), settings)
+        model, x, _, _ = evaluation_inputs(smk, job.device, settings["lambda_sweep"]["images"],
+                                           spec["image_size"], key="cartoonx.lambda_sweep.images")
+        scores, explanations = sweep(model, x, settings)
         table = stability(explanations)
         for frame, path in ((scores, smk.output.scores), (table, smk.output.stability)):
             with atomic_path(path) as temporary:

@@ -8,16 +8,13 @@ per variant and image, the softmax l2 distortion, ||s||_1 / k, and the PCC of th
 explanation with that of the configured run of the same method.
 """
 
-from pathlib import Path
-
 import pandas as pd
 
-from common.data import load_split
 from common.io import atomic_path
 from common.metrics.comparison import pcc
 from common.plotting import plt, save_figure, show_image
 from common.tracking import Job
-from papers.cartoonx.evaluation import expected_softmax_l2, load_model, select_images
+from papers.cartoonx.evaluation import evaluation_inputs, expected_softmax_l2
 from papers.cartoonx.rde import RDEConfig, config_from_dict, explain_rde, representation_for
 
 PANELS = {"sparsity": "a", "perturbation": "b", "wavelet": "c", "distortion": "d"}
@@ -96,11 +93,8 @@ def draw(x, explanations: dict):
 def main(smk) -> None:
     spec, settings = smk.params.evaluation, smk.params.settings
     with Job(smk, seed=settings["seed"]) as job:
-        split = load_split(Path(smk.input.manifest).parent, "test")
-        model = load_model(spec["dataset"], spec["model"], smk.params.weights, job.device)
-        x, _ = select_images(split, settings["sensitivity"]["images"], spec["image_size"],
-                             key="cartoonx.sensitivity.images")
-        x = x.to(job.device)
+        model, x, _, _ = evaluation_inputs(smk, job.device, settings["sensitivity"]["images"],
+                                           spec["image_size"], key="cartoonx.sensitivity.images")
         explanations, scores = explain_all(model, x, settings)
         with atomic_path(smk.output.scores) as temporary:
             scores.round(6).to_csv(temporary, index=False)
