@@ -61,27 +61,54 @@ def _cross_reference_errors(config: Mapping[str, Any]) -> list[str]:
         elif arch not in config.get("training", {}):
             errors.append(f"config key 'classifiers[{index}].arch': {arch!r} has no "
                           f"settings under 'training'")
-    return errors + _evaluation_errors(config) + _cartoonx_errors(config)
+    return (errors + _evaluation_errors(config) + _cartoonx_errors(config)
+            + _survey_errors(config))
+
+
+def _classifier_and_method_errors(config: Mapping[str, Any], section: str, run_key: str,
+                                  named: Mapping[str, Any]) -> list[str]:
+    """The (dataset, arch, seed) at ``section.run_key`` must be a trained classifier, and
+    every list in ``named`` (keys below ``section``) must hold registered method names."""
+    from common.explain import METHODS
+
+    errors = []
+    settings = config.get(section, {})
+    spec = settings.get(run_key, {}) if run_key else settings
+    run = {key: spec.get(key) for key in ("dataset", "arch", "seed")}
+    if run not in classifier_runs(config):
+        where = f"{section}.{run_key}" if run_key else section
+        errors.append(f"config key '{where}': {run} is not a trained classifier "
+                      f"(add it to 'classifiers')")
+    for key, methods in named.items():
+        for method in [] if methods == "all" else methods:
+            if method not in METHODS:
+                errors.append(f"config key '{section}.{key}': {method!r} is not "
+                              f"an attribution method (one of {sorted(METHODS)})")
+    return errors
 
 
 def _evaluation_errors(config: Mapping[str, Any]) -> list[str]:
     """The evaluated classifier must be trained, and every method name must be registered."""
-    from common.explain import METHODS
-
     evaluation = config.get("attribution_evaluation", {})
-    errors = []
-    pair = {key: evaluation.get(key) for key in ("dataset", "arch", "seed")}
-    if pair not in classifier_runs(config):
-        errors.append(f"config key 'attribution_evaluation': {pair} is not a trained "
-                      f"classifier (add it to 'classifiers')")
-    named = {"methods": evaluation.get("methods", []),
-             "sanity.methods": evaluation.get("sanity", {}).get("methods", []),
-             "method_params": list(evaluation.get("method_params", {}))}
-    for key, methods in named.items():
-        for method in [] if methods == "all" else methods:
-            if method not in METHODS:
-                errors.append(f"config key 'attribution_evaluation.{key}': {method!r} is not "
-                              f"an attribution method (one of {sorted(METHODS)})")
+    return _classifier_and_method_errors(config, "attribution_evaluation", "", {
+        "methods": evaluation.get("methods", []),
+        "sanity.methods": evaluation.get("sanity", {}).get("methods", []),
+        "method_params": list(evaluation.get("method_params", {}))})
+
+
+def _survey_errors(config: Mapping[str, Any]) -> list[str]:
+    """The survey's classifier must be trained; its methods registered and complete for the
+    claims table, which compares named methods."""
+    from papers.survey.claims import CLAIMED_METHODS
+
+    survey = config.get("survey", {})
+    methods = survey.get("methods", [])
+    errors = _classifier_and_method_errors(config, "survey", "classifier", {
+        "methods": methods, "method_params": list(survey.get("method_params", {}))})
+    missing = [method for method in CLAIMED_METHODS if method not in methods]
+    if missing:
+        errors.append(f"config key 'survey.methods': lacks {missing}, which the claims "
+                      f"table compares")
     return errors
 
 

@@ -69,3 +69,21 @@ def all_scores(model, x, attribution, target, mask,
     if missing:
         raise RuntimeError(f"metrics registered but not evaluated: {sorted(missing)}")
     return scores
+
+
+def images_with_objects(split, count: int, key: str = "attribution_evaluation.dataset"):
+    """The first ``count`` test images with an object of their target class: x, target, mask.
+
+    Single-label data: the true class, kept where its mask is non-empty.
+    Multi-label data: the first present class and its own mask. ``key`` is the
+    config key that chose the dataset, named in the error if it has no masks.
+    """
+    if split.masks is None:
+        raise ValueError(f"config key '{key}': the dataset must have ground-truth masks")
+    if split.task == "multi_label":
+        target = split.labels.argmax(1)
+        masks = split.masks[torch.arange(len(split)), target]
+    else:
+        target, masks = split.labels, split.masks
+    keep = masks.flatten(1).any(1).nonzero().squeeze(1)[:count]
+    return split.images[keep], target[keep], masks[keep].unsqueeze(1)

@@ -53,7 +53,10 @@ rule evaluate_attributions:
     conda:
         "../../envs/xai.yaml"
     script:
-        "../scripts/evaluate_attributions.py"
+        # From the repository root down, so that the survey's "use rule" (also two folders
+        # deep, papers/survey/) resolves the same script: Snakemake resolves a reused
+        # rule's script relative to the file that reuses it.
+        "../../workflow/scripts/evaluate_attributions.py"
 
 
 rule sanity_checks:
@@ -87,7 +90,7 @@ rule sanity_checks:
     conda:
         "../../envs/xai.yaml"
     script:
-        "../scripts/sanity_checks.py"
+        "../../workflow/scripts/sanity_checks.py"  # see evaluate_attributions
 
 
 rule explanations:

@@ -17,29 +17,12 @@ from common.data import load_split
 from common.explain import METHODS, explain
 from common.io import atomic_path
 from common.metrics import METRICS
-from common.metrics.evaluate import MetricSettings, all_scores
+from common.metrics.evaluate import MetricSettings, all_scores, images_with_objects
 from common.models import load_classifier
 from common.plotting import plt, save_figure, show_image
 from common.tracking import Job
 
 FIGURE_IMAGES = 4
-
-
-def images_with_objects(split, count: int):
-    """The first ``count`` test images with an object of their target class: x, target, mask.
-
-    Single-label data: the true class, kept where its mask is non-empty.
-    Multi-label data: the first present class and its own mask.
-    """
-    if split.masks is None:
-        raise ValueError("attribution_evaluation.dataset must have ground-truth masks")
-    if split.task == "multi_label":
-        target = split.labels.argmax(1)
-        masks = split.masks[torch.arange(len(split)), target]
-    else:
-        target, masks = split.labels, split.masks
-    keep = masks.flatten(1).any(1).nonzero().squeeze(1)[:count]
-    return split.images[keep], target[keep], masks[keep].unsqueeze(1)
 
 
 def score_method(model, x, target, mask, method, params, settings):
