@@ -1,14 +1,176 @@
-"""White-box explanation methods for CNNs, a survey (issue 8).
+"""White-box explanation methods for CNNs, a survey (issue 8), under results/survey/.
 
-Outputs live under results/survey/. Every figure and table of this paper is added
-to SURVEY_TARGETS by the rule that builds it; the list is empty until the
-paper's issue lands, so `snakemake survey` builds nothing rather than a stand-in.
+    snakemake --cores all survey                          # every artifact below
+    snakemake --cores all results/survey/table1.csv       # one of them
+
+One classifier (config ``survey.classifier``) is explained by the survey's
+white-box methods. Table 1 and Fig. 11 compare the maps with fixation density
+maps; the perturbation (AOPC) and timing table and the sanity checks reuse the
+shared rules of workflow/rules/explanations.smk with the survey's methods, so
+the survey's numbers come from the same code as the shared evaluation.
 """
 
-SURVEY_TARGETS = []
+SURVEY = config["survey"]
+SURVEY_CLASSIFIER = "results/models/{dataset}/{arch}/seed{seed}.pt".format(
+    **SURVEY["classifier"])
+SURVEY_PERMUTED = "results/models/{dataset}/{arch}/permuted_seed{seed}.pt".format(
+    **SURVEY["classifier"])
+
+
+def survey_method_settings(section):
+    """A survey section's settings with the shared method list, parameters and seed."""
+    return {"seed": SURVEY["classifier"]["seed"], "methods": SURVEY["methods"],
+            "method_params": SURVEY["method_params"], **SURVEY[section]}
+
+
+rule survey_table1:
+    """Table 1 (SIM and PCC against fixation density maps) and Fig. 11 (the maps)."""
+    input:
+        weights=SURVEY_CLASSIFIER,
+        **dataset_files(SURVEY["classifier"]["dataset"], splits=["test"]),
+    output:
+        scores="results/survey/table1_scores.csv",
+        table=report("results/survey/table1.csv", caption="report/table1.rst",
+                     category="Survey"),
+        pdf="results/survey/figure11.pdf",
+        png=report("results/survey/figure11.png", caption="report/figure11.rst",
+                   category="Survey"),
+    params:
+        settings=survey_method_settings("human_likeness"),
+        device=config["device"],
+    log:
+        "logs/survey/table1.log",
+    threads: 2
+    resources:
+        mem_mb=4000,
+        gpu=1,
+    conda:
+        "../../envs/xai.yaml"
+    script:
+        "scripts/table1.py"
+
+
+use rule evaluate_attributions as survey_perturbation with:
+    input:
+        weights=SURVEY_CLASSIFIER,
+        **dataset_files(SURVEY["classifier"]["dataset"], splits=["test"]),
+    output:
+        scores="results/survey/perturbation_scores.csv",
+        summary=report("results/survey/perturbation.csv", caption="report/perturbation.rst",
+                       category="Survey"),
+        pdf="results/survey/perturbation_maps.pdf",
+        png="results/survey/perturbation_maps.png",
+    params:
+        evaluation=survey_method_settings("perturbation"),
+        device=config["device"],
+    log:
+        "logs/survey/perturbation.log",
+
+
+use rule sanity_checks as survey_sanity_checks with:
+    input:
+        weights=SURVEY_CLASSIFIER,
+        permuted=SURVEY_PERMUTED,
+        **dataset_files(SURVEY["classifier"]["dataset"], splits=["test"]),
+    output:
+        table=report("results/survey/sanity.csv", caption="report/sanity.rst",
+                     category="Survey"),
+        pdf="results/survey/sanity.pdf",
+        png=report("results/survey/sanity.png", caption="report/sanity.rst",
+                   category="Survey"),
+    params:
+        sanity=survey_method_settings("sanity"),
+        device=config["device"],
+    log:
+        "logs/survey/sanity.log",
+
+
+rule survey_figure6:
+    """Fig. 6: one ReLU passed backwards by gradient, DeconvNet and guided backprop."""
+    output:
+        pdf="results/survey/figure6.pdf",
+        png=report("results/survey/figure6.png", caption="report/figure6.rst",
+                   category="Survey"),
+    log:
+        "logs/survey/figure6.log",
+    conda:
+        "../../envs/xai.yaml"
+    script:
+        "scripts/figure6.py"
+
+
+rule survey_photo_figure:
+    """Fig. 7 (gradient, DeconvNet, guided backprop) or Fig. 8 (the IG path) on real photos."""
+    input:
+        **dataset_files("photos", splits=["test"]),
+    output:
+        pdf="results/survey/figure{number}.pdf",
+        png=report("results/survey/figure{number}.png",
+                   caption="report/figure{number}.rst", category="Survey"),
+    wildcard_constraints:
+        number="7|8",
+    params:
+        photos=SURVEY["photos"] | {"weights": config["pretrained"][SURVEY["photos"]["model"]]},
+        device=config["device"],
+    log:
+        "logs/survey/figure{number}.log",
+    threads: 2
+    resources:
+        gpu=1,
+    conda:
+        "../../envs/xai.yaml"
+    script:
+        "scripts/figure{wildcards.number}.py"
+
+
+rule survey_figure10:
+    """Fig. 10: LRP-epsilon with and without bias, LRP-alpha1-beta0 and FEM."""
+    input:
+        weights=SURVEY_CLASSIFIER,
+        **dataset_files(SURVEY["classifier"]["dataset"], splits=["test"]),
+    output:
+        pdf="results/survey/figure10.pdf",
+        png=report("results/survey/figure10.png", caption="report/figure10.rst",
+                   category="Survey"),
+    params:
+        settings=SURVEY["figure10"],
+        device=config["device"],
+    log:
+        "logs/survey/figure10.log",
+    threads: 2
+    resources:
+        gpu=1,
+    conda:
+        "../../envs/xai.yaml"
+    script:
+        "scripts/figure10.py"
+
+
+rule survey_claims:
+    """Each comparative claim of the survey with the value measured here and whether it holds."""
+    input:
+        table1="results/survey/table1.csv",
+        perturbation="results/survey/perturbation.csv",
+        sanity="results/survey/sanity.csv",
+    output:
+        table=report("results/survey/claims.csv", caption="report/claims.rst",
+                     category="Survey"),
+    params:
+        sanity_pass_below=SURVEY["sanity_pass_below"],
+    log:
+        "logs/survey/claims.log",
+    conda:
+        "../../envs/xai.yaml"
+    script:
+        "scripts/claims.py"
 
 
 rule survey:
     """Every artifact of this paper."""
     input:
-        SURVEY_TARGETS,
+        expand("results/survey/figure{number}.pdf", number=[6, 7, 8, 10]),
+        "results/survey/table1.csv",
+        "results/survey/figure11.pdf",
+        "results/survey/perturbation.csv",
+        "results/survey/sanity.csv",
+        "results/survey/claims.csv",

@@ -1,0 +1,1 @@
+"""White-box explanation methods for CNNs, a survey: human-likeness, perturbation, sanity."""

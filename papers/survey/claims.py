@@ -1,0 +1,100 @@
+"""The survey's comparative claims, each with the value measured here and whether it holds.
+
+Claims (survey.txt line numbers):
+- 1577: FEM is the most similar to the gaze maps in SIM;
+- 1579: Grad-CAM has the highest correlation (PCC) with the gaze maps;
+- 1586-1588: Integrated Gradients and SmoothGrad improve SIM and PCC over plain
+  gradients (its own Table 1 contradicts the PCC half: column ``paper_table``);
+- 1425-1429 (Samek et al.): LRP is better by AOPC than gradients and DeconvNet;
+- 1472-1476 (Adebayo et al.): Grad-CAM and gradients pass the randomisation tests;
+- 1628-1629 (Fuad et al.): FEM is faster than the gradient methods, Grad-CAM included.
+
+A method passes the randomisation tests here when, after every layer is
+re-initialised (cascading, deepest stage) and after training on permuted labels,
+the mean of each similarity (SSIM, Spearman, HOG-PCC) to the trained model's
+map is below ``sanity_pass_below``: the paper states no threshold.
+"""
+
+import pandas as pd
+
+GRADIENT = "saliency"  # the survey's "Gradient Backprop": max over channels of |dS/dx|
+LRP = "lrp_epsilon"    # the survey's unnamed LRP rule, as in Table 1
+GRADIENT_METHODS = ("saliency", "guided_backprop", "smoothgrad", "integrated_gradients",
+                    "gradcam")
+#: Every method a claim names: ``survey.methods`` must list them all.
+CLAIMED_METHODS = (*GRADIENT_METHODS, "deconvnet", LRP, "fem")
+
+
+def claim(figure: str, text: str, measured: str, holds: bool, paper_table=None) -> dict:
+    """One row of the claims table; ``paper_table`` says whether the survey's own Table 1
+    supports the claim (None where the table has no bearing on it)."""
+    return {"source": figure, "claim": text, "measured": measured, "holds": bool(holds),
+            "paper_table": None if paper_table is None else bool(paper_table)}
+
+
+def human_likeness_claims(table1: pd.DataFrame) -> list[dict]:
+    """Table 1: best SIM, best PCC, and IG and SmoothGrad against plain gradients."""
+    ours = table1.set_index("method")
+    paper = ours.dropna(subset=["paper_sim_mean"])
+    compared = ours.loc[paper.index]
+    rows = []
+    for metric, method, name in (("sim", "fem", "FEM"), ("pcc", "gradcam", "Grad-CAM")):
+        best = compared[f"{metric}_mean"].idxmax()
+        rows.append(claim("Table 1", f"{name} has the highest {metric.upper()} with the gaze maps",
+                          f"highest: {best} ({compared.loc[best, f'{metric}_mean']:.3f}); "
+                          f"{method} {compared.loc[method, f'{metric}_mean']:.3f}",
+                          best == method,
+                          paper[f"paper_{metric}_mean"].idxmax() == method))
+    for metric in ("sim", "pcc"):
+        values = compared[f"{metric}_mean"]
+        printed = paper[f"paper_{metric}_mean"]
+        rows.append(claim(
+            "Table 1", f"Integrated Gradients and SmoothGrad improve {metric.upper()} over "
+                       f"plain gradients",
+            f"gradient {values[GRADIENT]:.3f}, IG {values['integrated_gradients']:.3f}, "
+            f"SmoothGrad {values['smoothgrad']:.3f} ({ours.loc[GRADIENT, 'reference']})",
+            min(values["integrated_gradients"], values["smoothgrad"]) > values[GRADIENT],
+            min(printed["integrated_gradients"], printed["smoothgrad"]) > printed[GRADIENT]))
+    return rows
+
+
+def perturbation_claims(summary: pd.DataFrame) -> list[dict]:
+    """AOPC: LRP above gradients and DeconvNet; runtime: FEM below every gradient method."""
+    aopc = summary[summary["metric"] == "aopc"].set_index("method")["mean"]
+    seconds = summary.drop_duplicates("method").set_index("method")["seconds_per_image"]
+    fastest_gradient = min(GRADIENT_METHODS, key=lambda method: seconds[method])
+    return [
+        claim("Sec. 5 (Samek et al.)", "LRP has a higher AOPC than gradients and DeconvNet",
+              f"AOPC: LRP {aopc[LRP]:.3f}, gradient {aopc[GRADIENT]:.3f}, "
+              f"DeconvNet {aopc['deconvnet']:.3f}",
+              aopc[LRP] > max(aopc[GRADIENT], aopc["deconvnet"])),
+        claim("Sec. 6 (Fuad et al.)", "FEM is faster than the gradient methods, Grad-CAM included",
+              f"ms per image: FEM {1000 * seconds['fem']:.2f}, fastest gradient method "
+              f"{fastest_gradient} {1000 * seconds[fastest_gradient]:.2f}",
+              seconds["fem"] < seconds[fastest_gradient]),
+    ]
+
+
+def randomisation_verdicts(sanity: pd.DataFrame, threshold: float) -> pd.Series:
+    """Per method: True where every similarity falls below ``threshold`` in both tests."""
+    cascading = sanity[sanity["test"] == "cascading"]
+    deepest = cascading[cascading["depth"] == cascading["depth"].max()]
+    final = pd.concat([deepest, sanity[sanity["test"] == "labels"]])
+    return final.groupby("method")["mean"].max() < threshold
+
+
+def sanity_claim(sanity: pd.DataFrame, threshold: float) -> dict:
+    """Grad-CAM and gradients pass the model and data randomisation tests."""
+    passes = randomisation_verdicts(sanity, threshold)
+    passing = sorted(passes[passes].index)
+    return claim("Sec. 5 (Adebayo et al.)", "Grad-CAM and gradients pass the randomisation tests",
+                 f"pass (every similarity < {threshold}): {', '.join(passing) or 'none'}",
+                 passes[GRADIENT] and passes["gradcam"])
+
+
+def all_claims(table1: pd.DataFrame, perturbation: pd.DataFrame, sanity: pd.DataFrame,
+               sanity_pass_below: float) -> pd.DataFrame:
+    """The claims table from Table 1, the perturbation summary and the sanity table."""
+    rows = human_likeness_claims(table1) + perturbation_claims(perturbation)
+    rows.append(sanity_claim(sanity, sanity_pass_below))
+    return pd.DataFrame(rows)

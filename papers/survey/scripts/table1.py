@@ -1,0 +1,124 @@
+"""Table 1 of the survey (human-likeness) and its Fig. 11: white-box maps against gaze maps.
+
+Each method explains the classifier's score for the image's class; its map (the
+channel sum of the absolute attribution, which leaves the non-negative CAM-family
+maps as they are) is compared with the image's fixation density map by SIM and
+PCC (common.metrics.comparison, the MIT saliency benchmark's definitions that
+NOTES.md gives for the survey). The density maps are recorded gaze where the
+dataset has them (MexCulture at paper scale) and simulated observers otherwise
+(papers/survey/observers.py); the table says which. Writes the per-image scores,
+Table 1 (mean and sample std per method, beside the paper's printed values) and
+Fig. 11 (images, density maps and every method's map).
+"""
+
+from pathlib import Path
+
+import pandas as pd
+import torch
+
+from common.data import load_split
+from common.explain import explain
+from common.io import atomic_path
+from common.metrics.comparison import pcc, sim
+from common.metrics.evaluate import images_with_objects
+from common.metrics.sanity import absolute_map
+from common.models import load_classifier
+from common.plotting import plt, save_figure, show_image
+from common.tracking import Job
+from papers.survey.observers import Observers, simulate_density
+
+#: The survey's Table 1 (MexCulture, VGG16): method -> (SIM mean, SIM std, PCC mean, PCC std).
+#: Its "LRP" names no rule; LRP-epsilon stands for it here (the first rule of its Fig. 10).
+PAPER_TABLE1 = {
+    "saliency": ("Gradient Backprop", 0.4982, 0.051, 0.2422, 0.142),
+    "guided_backprop": ("Guided Backprop", 0.5724, 0.063, 0.0779, 0.067),
+    "smoothgrad": ("SmoothGrad", 0.5769, 0.062, 0.1867, 0.113),
+    "integrated_gradients": ("Integrated Gradients", 0.5747, 0.063, 0.1390, 0.082),
+    "gradcam": ("Grad-CAM", 0.5857, 0.104, 0.3969, 0.290),
+    "lrp_epsilon": ("LRP", 0.5728, 0.063, 0.0754, 0.069),
+    "deeplift": ("DeepLIFT", 0.5846, 0.063, 0.2749, 0.081),
+    "fem": ("FEM", 0.5999, 0.087, 0.3558, 0.289),
+}
+FIGURE_IMAGES = 3
+
+
+def reference_maps(split, settings: dict, seed: int):
+    """Images, their classes, their density maps (N, H, W) and how the maps were made."""
+    count = settings["images"]
+    if split.density is not None:
+        target = split.labels if split.labels.dim() == 1 else split.labels.argmax(1)
+        return split.images[:count], target[:count], split.density[:count], "recorded gaze"
+    x, target, mask = images_with_objects(split, count, key="survey.human_likeness.dataset")
+    density = simulate_density(mask[:, 0], Observers(**settings["observers"]), seed)
+    return x, target, density, "simulated observers"
+
+
+def score(model, x, target, density, methods: list[str], method_params: dict):
+    """Per-image SIM and PCC rows for every method, and each method's maps (B, 1, H, W)."""
+    rows, maps = [], {}
+    for method in methods:
+        maps[method] = absolute_map(explain(model, x, target, method,
+                                            **method_params.get(method, {})))
+        for metric, function in (("sim", sim), ("pcc", pcc)):
+            values = function(maps[method], density.to(x.device)).tolist()
+            rows += [{"method": method, "metric": metric, "image": image, "score": value}
+                     for image, value in enumerate(values)]
+    return pd.DataFrame(rows), maps
+
+
+def table(scores: pd.DataFrame, reference: str) -> pd.DataFrame:
+    """Table 1: mean and sample std of SIM and PCC per method, beside the paper's values."""
+    summary = scores.pivot_table(index="method", columns="metric", values="score",
+                                 aggfunc=["mean", "std", "count"])
+    summary.columns = [f"{metric}_{statistic}" for statistic, metric in summary.columns]
+    summary = summary.reset_index()
+    summary["images"] = summary.pop("sim_count").astype(int)
+    summary = summary.drop(columns="pcc_count")
+    summary["reference"] = reference
+    paper = pd.DataFrame([(method, *values) for method, values in PAPER_TABLE1.items()],
+                         columns=["method", "paper_name", "paper_sim_mean", "paper_sim_std",
+                                  "paper_pcc_mean", "paper_pcc_std"])
+    columns = ["method", "sim_mean", "sim_std", "pcc_mean", "pcc_std", "images", "reference",
+               *paper.columns[1:]]
+    return summary.merge(paper, on="method", how="left")[columns].round(4)
+
+
+def draw(x, density, maps: dict, reference: str):
+    """Fig. 11: per image, the image, its density map and every method's map."""
+    columns = len(maps) + 2
+    rows = min(FIGURE_IMAGES, len(x))
+    figure, axes = plt.subplots(rows, columns, squeeze=False,
+                                figsize=(1.15 * columns, 1.25 * rows))
+    for row in range(rows):
+        show_image(axes[row, 0], x[row].permute(1, 2, 0).cpu().numpy())
+        axes[row, 1].imshow(density[row].cpu(), cmap="inferno")
+        for column, saliency in enumerate(maps.values(), start=2):
+            axes[row, column].imshow(saliency[row, 0].cpu(), cmap="inferno")
+    titles = ["image", f"density ({reference})", *maps]
+    for column, title in enumerate(titles):
+        axes[0, column].set_title(title, fontsize=5, rotation=20)
+    for axis in axes.flat:
+        axis.axis("off")
+    return figure
+
+
+def main(smk) -> None:
+    settings = smk.params.settings
+    with Job(smk, seed=settings["seed"]) as job:
+        split = load_split(Path(smk.input.manifest).parent, "test")
+        model = load_classifier(smk.input.weights, job.device).eval()
+        x, target, density, reference = reference_maps(split, settings, settings["seed"])
+        x, target = x.to(job.device), target.to(job.device)
+        scores, maps = score(model, x, target, density, settings["methods"],
+                             settings["method_params"])
+        summary = table(scores, reference)
+        for frame, path in ((scores.round(6), smk.output.scores), (summary, smk.output.table)):
+            with atomic_path(path) as temporary:
+                frame.to_csv(temporary, index=False)
+        job.log_table("table1", summary)
+        with torch.no_grad():
+            save_figure(draw(x, density, maps, reference), smk.output.pdf, smk.output.png)
+        job.log_figure("figure11", smk.output.png)
+
+
+main(snakemake)  # noqa: F821 (injected by Snakemake)
