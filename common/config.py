@@ -6,6 +6,7 @@ Errors name the offending key as a dotted path (``training.simple.epochs``,
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -46,6 +47,9 @@ def _cross_reference_errors(config: Mapping[str, Any]) -> list[str]:
     """Checks a JSON schema cannot express: names that must refer to other sections."""
     from common.data import DATASETS
     from common.models import ARCHITECTURES
+    from common.models.train import TrainSettings
+
+    training_keys = {field.name for field in dataclasses.fields(TrainSettings)}
 
     trainable = {name for name, spec in DATASETS.items() if "train" in spec.splits}
     errors = []
@@ -61,6 +65,10 @@ def _cross_reference_errors(config: Mapping[str, Any]) -> list[str]:
         elif arch not in config.get("training", {}):
             errors.append(f"config key 'classifiers[{index}].arch': {arch!r} has no "
                           f"settings under 'training'")
+        unknown = sorted(set(pair.get("training", {})) - training_keys)
+        if unknown:
+            errors.append(f"config key 'classifiers[{index}].training': {unknown} are not "
+                          f"training settings (one of {sorted(training_keys)})")
     return (errors + _evaluation_errors(config) + _cartoonx_errors(config)
             + _survey_errors(config))
 
@@ -159,6 +167,23 @@ def classifier_runs(config: Mapping[str, Any]) -> list[dict[str, Any]]:
         for pair in config["classifiers"]
         for seed in pair["seeds"]
     ]
+
+
+def training_settings(config: Mapping[str, Any], dataset: str, arch: str) -> dict[str, Any]:
+    """``training.<arch>`` with the overrides of the (dataset, arch) entry of ``classifiers``.
+
+    An override's ``options`` are merged into the architecture's options, so a
+    dataset can change one constructor option without restating the others.
+    """
+    settings = dict(config["training"][arch])
+    for pair in config["classifiers"]:
+        if (pair["dataset"], pair["arch"]) == (dataset, arch):
+            override = pair.get("training", {})
+            options = {**settings.get("options", {}), **override.get("options", {})}
+            settings |= override
+            if options:
+                settings["options"] = options
+    return settings
 
 
 def dataset_files(name: str, splits=("train", "test")) -> dict[str, str]:

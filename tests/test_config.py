@@ -6,7 +6,7 @@ import pytest
 import yaml
 from conftest import REPO, snakemake
 
-from common.config import ConfigError, validate_config
+from common.config import ConfigError, training_settings, validate_config
 
 
 def default_config() -> dict:
@@ -84,6 +84,15 @@ MALFORMED = [
     (["cartoonx", "evaluations", "cars_resnet18", "heatmap_methods"], ["gradcan"],
      "cartoonx.evaluations.cars_resnet18.heatmap_methods"),
     (["cartoonx", "runtime", "model"], "efficientnet_lite0", "cartoonx.runtime.model"),
+    (["classifiers", 0, "training"], {"epoch": 3}, "classifiers[0].training"),
+    (["survey", "methods"], ["saliency", "gradcam"], "survey.methods"),
+    (["survey", "methods"], ["saliency", "gradcam", "fem", "no_such_method"], "survey.methods"),
+    (["survey", "classifier", "arch"], "simple", "survey.classifier"),
+    (["survey", "human_likeness", "observers", "on_object"], 2,
+     "survey.human_likeness.observers.on_object"),
+    (["survey", "photos", "image_size"], 4, "survey.photos.image_size"),
+    (["survey", "perturbation", "metrics", "aopc_patch"], 0,
+     "survey.perturbation.metrics.aopc_patch"),
 ]
 
 
@@ -108,3 +117,16 @@ def test_snakemake_rejects_bad_config_before_any_job(pristine_copy, tmp_path, ov
     assert f"config key '{key}'" in result.stdout + result.stderr
     assert not (pristine_copy / "results").exists()
     assert not (pristine_copy / "resources/data").exists()
+
+
+def test_a_classifier_entry_overrides_its_architectures_training_settings():
+    config = default_config()
+    config["classifiers"].append({"dataset": "tumor", "arch": "vgg", "seeds": [0],
+                                  "training": {"epochs": 3, "options": {"base_width": 4}}})
+    validate_config(config)
+    vgg = config["training"]["vgg"]
+    assert training_settings(config, "tumor", "vgg") == {
+        **vgg, "epochs": 3, "options": {**vgg["options"], "base_width": 4}}
+    assert training_settings(config, "scenes", "vgg") == vgg
+    paper = merged(default_config(), yaml.safe_load((REPO / "config/paper.yaml").read_text()))
+    assert training_settings(paper, "faces", "resnet18") == paper["training"]["resnet18"]

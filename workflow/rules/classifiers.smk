@@ -1,6 +1,6 @@
 """Classifier zoo: training, the accuracy table and a prediction figure per model."""
 
-from common.config import classifier_runs, dataset_files
+from common.config import classifier_runs, dataset_files, training_settings
 from common.models.pretrained import IMAGENET_MODELS
 
 
@@ -12,7 +12,8 @@ rule train_classifier:
         weights="results/models/{dataset}/{arch}/seed{seed}.pt",
         metrics="results/models/{dataset}/{arch}/seed{seed}.json",
     params:
-        training=lambda wildcards: config["training"][wildcards.arch],
+        training=lambda wildcards: training_settings(config, wildcards.dataset,
+                                                    wildcards.arch),
         device=config["device"],
     log:
         "logs/models/{dataset}/{arch}/seed{seed}.log",

@@ -4,7 +4,7 @@ The classifier is the configured ``attribution_evaluation`` pair; the wildcards
 let any trained (dataset, arch, seed) be evaluated the same way by name.
 """
 
-from common.config import dataset_files
+from common.config import dataset_files, training_settings
 
 EVALUATION = config["attribution_evaluation"]
 EVALUATED = "results/explain/{dataset}_{arch}_seed{seed}".format(**EVALUATION)
@@ -15,7 +15,8 @@ use rule train_classifier as train_permuted_classifier with:
         weights="results/models/{dataset}/{arch}/permuted_seed{seed}.pt",
         metrics="results/models/{dataset}/{arch}/permuted_seed{seed}.json",
     params:
-        training=lambda wildcards: config["training"][wildcards.arch],
+        training=lambda wildcards: training_settings(config, wildcards.dataset,
+                                                    wildcards.arch),
         device=config["device"],
         permute_labels=True,
     log:
