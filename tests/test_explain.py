@@ -89,6 +89,43 @@ def test_guided_backprop_and_deconvnet_against_hand_written_rules():
     assert torch.allclose(explain(model, x, target, "deconvnet").flatten(1), deconv, atol=1e-6)
 
 
+def test_guided_backprop_and_deconvnet_pass_relu6_by_the_same_rules():
+    """ReLU6 networks (EfficientNet-Lite, MobileNet): the forward mask is 0 < x < 6, and the
+    rules apply there too; Captum's hooks skip ReLU6 and would return the plain gradient."""
+    model = TinyReluNet().eval()
+    model.relu = nn.ReLU6()
+    x = 10 * torch.randn(8, 1, 2, 3)
+    target = torch.tensor([0, 1] * 4)
+    pre = model.first(x.flatten(1))
+    assert ((pre > 6).any() and (pre < 0).any()).item()
+    upstream = model.second.weight[target]
+    active = (pre > 0) & (pre < 6)
+    guided = (upstream.clamp(min=0) * active) @ model.first.weight
+    deconv = upstream.clamp(min=0) @ model.first.weight
+    assert torch.allclose(explain(model, x, target, "guided_backprop").flatten(1), guided,
+                          atol=1e-6)
+    assert torch.allclose(explain(model, x, target, "deconvnet").flatten(1), deconv, atol=1e-6)
+    assert not torch.allclose(explain(model, x, target, "gradient").flatten(1), guided)
+
+
+@pytest.mark.parametrize(("method", "library"), [("guided_backprop", "GuidedBackprop"),
+                                                  ("deconvnet", "Deconvolution")])
+def test_rectified_gradients_agree_with_captum_on_a_relu_resnet(method, library, resnet, images):
+    import captum.attr
+
+    model, x = resnet, images
+    reference = getattr(captum.attr, library)(model).attribute(x.clone().requires_grad_(True),
+                                                                target=TARGET)
+    torch.testing.assert_close(explain(model, x, TARGET, method), reference,
+                               atol=1e-6, rtol=1e-5)
+
+
+def test_rectified_gradients_refuse_a_network_without_rectifiers():
+    model = nn.Sequential(nn.Flatten(), nn.Linear(6, 3), nn.Tanh(), nn.Linear(3, 2))
+    with pytest.raises(ValueError, match="no ReLU or ReLU6"):
+        explain(model, torch.randn(2, 1, 2, 3), torch.tensor([0, 1]), "guided_backprop")
+
+
 def test_smoothgrad_noise_is_a_fraction_of_each_images_range():
     model = nn.Sequential(nn.Flatten(), nn.Linear(4, 1))
     x = torch.tensor([[[[0.0, 1.0], [0.5, 0.2]]], [[[0.0, 10.0], [5.0, 2.0]]]])

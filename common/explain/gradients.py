@@ -12,7 +12,7 @@ offer, and both stochastic methods share one seeded draw across the batch.
 from __future__ import annotations
 
 import torch
-from captum.attr import Deconvolution, DeepLift, GuidedBackprop, IntegratedGradients
+from captum.attr import DeepLift, IntegratedGradients
 from torch import nn
 
 
@@ -84,14 +84,44 @@ def integrated_gradients(model, x, target, steps: int = 50, rule: str = "gaussle
         internal_batch_size=max(len(x), 64))
 
 
+#: The rectifiers whose backward pass guided backprop and DeconvNet modify. Captum's
+#: GuidedBackprop and Deconvolution hook nn.ReLU alone, so on a ReLU6 network
+#: (EfficientNet-Lite, MobileNet) they silently return the plain gradient.
+RECTIFIERS = (nn.ReLU, nn.ReLU6)
+
+
+def _rectified_gradient(model: nn.Module, x, target, on_output: bool) -> torch.Tensor:
+    """The input gradient with every rectifier's backward signal passed through a ReLU.
+
+    ``on_output`` False (guided backprop): ReLU of the rectifier's own input gradient,
+    i.e. the signal kept where the forward input was active and the signal positive.
+    True (DeconvNet): ReLU of the signal arriving from above, the forward input ignored.
+    These are Captum's definitions, applied to every module in ``RECTIFIERS``.
+    """
+    rectifiers = [module for module in model.modules() if isinstance(module, RECTIFIERS)]
+    if not rectifiers:
+        raise ValueError(f"{type(model).__name__} has no ReLU or ReLU6 module: guided "
+                         f"backprop and DeconvNet would be the plain gradient")
+
+    def rectify(module, grad_input, grad_output):
+        return (torch.relu(grad_output[0] if on_output else grad_input[0]),)
+
+    handles = [module.register_full_backward_hook(rectify) for module in rectifiers]
+    try:
+        return input_gradient(model, x, target)
+    finally:
+        for handle in handles:
+            handle.remove()
+
+
 def guided_backprop(model, x, target) -> torch.Tensor:
-    """Guided backpropagation (Springenberg et al.) through every ``nn.ReLU`` module."""
-    return GuidedBackprop(model).attribute(x.detach().requires_grad_(True), target=target)
+    """Guided backpropagation (Springenberg et al.) through every ReLU and ReLU6 module."""
+    return _rectified_gradient(model, x, target, on_output=False)
 
 
 def deconvnet(model, x, target) -> torch.Tensor:
-    """DeconvNet (Zeiler and Fergus): backward ReLU on the signal, through every ``nn.ReLU``."""
-    return Deconvolution(model).attribute(x.detach().requires_grad_(True), target=target)
+    """DeconvNet (Zeiler and Fergus): backward ReLU on the signal, through every ReLU(6)."""
+    return _rectified_gradient(model, x, target, on_output=True)
 
 
 def gradient_shap(model, x, target, samples: int = 25, baseline: str | float = "zero",

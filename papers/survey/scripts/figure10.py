@@ -7,7 +7,7 @@ from common.data import load_split
 from common.explain import explain
 from common.metrics.evaluate import images_with_objects
 from common.models import load_classifier
-from common.plotting import plt, save_figure, show_image
+from common.plotting import map_grid, save_figure
 from common.tracking import Job
 
 METHODS = {"lrp_epsilon": "LRP-epsilon", "lrp_epsilon_no_bias": "LRP-epsilon, no bias",
@@ -22,18 +22,11 @@ def main(smk) -> None:
         x, target, _ = images_with_objects(split, settings["images"],
                                            key="survey.classifier.dataset")
         x, target = x.to(job.device), target.to(job.device)
-        maps = {method: explain(model, x, target, method).sum(1).cpu() for method in METHODS}
-        figure, axes = plt.subplots(len(x), len(METHODS) + 1, squeeze=False,
-                                    figsize=(1.9 * (len(METHODS) + 1), 2.0 * len(x)))
-        for row in range(len(x)):
-            show_image(axes[row, 0], x[row].permute(1, 2, 0).cpu().numpy())
-            axes[row, 0].set_title(split.classes[int(target[row])], fontsize=7)
-            for column, (method, values) in enumerate(maps.items(), start=1):
-                limit = values[row].abs().max().clamp(min=1e-12).item()
-                axes[row, column].imshow(values[row], cmap="bwr", vmin=-limit, vmax=limit)
-                axes[row, column].set_title(METHODS[method], fontsize=7)
-        for axis in axes.flat:
-            axis.axis("off")
+        maps = {title: explain(model, x, target, method).sum(1)
+                for method, title in METHODS.items()}
+        titles = [split.classes[int(label)] for label in target]
+        figure = map_grid(x, titles, maps,
+                          signed=True)
         save_figure(figure, smk.output.pdf, smk.output.png)
         job.log_figure("figure10", smk.output.png)
 

@@ -5,7 +5,7 @@ colour channels of the absolute attribution (the survey's gradient map, Eq. 1).
 """
 
 from common.explain import explain
-from common.plotting import plt, save_figure, show_image
+from common.plotting import map_grid, save_figure
 from common.tracking import Job
 from papers.survey.photos import photos_and_model
 
@@ -16,18 +16,12 @@ def main(smk) -> None:
     with Job(smk, seed=0) as job:
         x, names, model, predicted = photos_and_model(smk.input.manifest, smk.params.photos,
                                                       job.device)
-        maps = {method: explain(model, x, predicted, method).abs().amax(1).cpu()
-                for method in METHODS}
-        figure, axes = plt.subplots(len(x), len(METHODS) + 1, squeeze=False,
-                                    figsize=(2.0 * (len(METHODS) + 1), 2.1 * len(x)))
-        for row, name in enumerate(names):
-            show_image(axes[row, 0], x[row].permute(1, 2, 0).cpu().numpy())
-            axes[row, 0].set_title(f"{name}: {model.categories[predicted[row]]}", fontsize=7)
-            for column, (method, values) in enumerate(maps.items(), start=1):
-                axes[row, column].imshow(values[row], cmap="gray")
-                axes[row, column].set_title(METHODS[method], fontsize=7)
-        for axis in axes.flat:
-            axis.axis("off")
+        maps = {title: explain(model, x, predicted, method).abs().amax(1)
+                for method, title in METHODS.items()}
+        titles = [f"{name}: {model.categories[label]}" for name, label in zip(
+            names, predicted.tolist(), strict=True)]
+        figure = map_grid(x, titles, maps,
+                          signed=False)
         save_figure(figure, smk.output.pdf, smk.output.png)
         job.log_figure("figure7", smk.output.png)
 
