@@ -106,7 +106,7 @@ rule survey_photo_figure:
     output:
         pdf="results/survey/figure{number}.pdf",
         png=report("results/survey/figure{number}.png",
-                   caption="report/figure{number}.rst", category="Survey"),
+                   caption="report/photo_figure.rst", category="Survey"),
     wildcard_constraints:
         number="7|8",
     params:
