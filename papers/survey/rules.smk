@@ -10,17 +10,13 @@ shared rules of workflow/rules/explanations.smk with the survey's methods, so
 the survey's numbers come from the same code as the shared evaluation.
 """
 
+from papers.survey import plan
+
 SURVEY = config["survey"]
 SURVEY_CLASSIFIER = "results/models/{dataset}/{arch}/seed{seed}.pt".format(
     **SURVEY["classifier"])
 SURVEY_PERMUTED = "results/models/{dataset}/{arch}/permuted_seed{seed}.pt".format(
     **SURVEY["classifier"])
-
-
-def survey_method_settings(section):
-    """A survey section's settings with the shared method list, parameters and seed."""
-    return {"seed": SURVEY["classifier"]["seed"], "methods": SURVEY["methods"],
-            "method_params": SURVEY["method_params"], **SURVEY[section]}
 
 
 rule survey_table1:
@@ -36,7 +32,7 @@ rule survey_table1:
         png=report("results/survey/figure11.png", caption="report/figure11.rst",
                    category="Survey"),
     params:
-        settings=survey_method_settings("human_likeness"),
+        settings=plan.method_settings(config, "human_likeness"),
         device=config["device"],
     log:
         "logs/survey/table1.log",
@@ -61,7 +57,7 @@ use rule evaluate_attributions as survey_perturbation with:
         pdf="results/survey/perturbation_maps.pdf",
         png="results/survey/perturbation_maps.png",
     params:
-        evaluation=survey_method_settings("perturbation"),
+        evaluation=plan.method_settings(config, "perturbation"),
         device=config["device"],
     log:
         "logs/survey/perturbation.log",
@@ -79,7 +75,7 @@ use rule sanity_checks as survey_sanity_checks with:
         png=report("results/survey/sanity.png", caption="report/sanity.rst",
                    category="Survey"),
     params:
-        sanity=survey_method_settings("sanity"),
+        sanity=plan.method_settings(config, "sanity"),
         device=config["device"],
     log:
         "logs/survey/sanity.log",
