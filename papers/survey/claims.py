@@ -25,10 +25,10 @@ GRADIENT_METHODS = ("saliency", "guided_backprop", "smoothgrad", "integrated_gra
 CLAIMED_METHODS = (*GRADIENT_METHODS, "deconvnet", LRP, "fem")
 
 
-def claim(figure: str, text: str, measured: str, holds: bool, paper_table=None) -> dict:
+def claim(source: str, text: str, measured: str, holds: bool, paper_table=None) -> dict:
     """One row of the claims table; ``paper_table`` says whether the survey's own Table 1
     supports the claim (None where the table has no bearing on it)."""
-    return {"source": figure, "claim": text, "measured": measured, "holds": bool(holds),
+    return {"source": source, "claim": text, "measured": measured, "holds": bool(holds),
             "paper_table": None if paper_table is None else bool(paper_table)}
 
 
