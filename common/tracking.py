@@ -174,6 +174,14 @@ class Job:
 
         self.run.log({key: wandb.Image(str(image_path))})
 
+    def log_images(self, key: str, images, step: int | None = None) -> None:
+        """Log a batch of (B, C, H, W) images in [0, 1] (a tensor or array) to W&B, as one grid."""
+        import wandb
+
+        array = np.asarray(images.detach().cpu() if hasattr(images, "detach") else images)
+        grid = np.concatenate(list(array.clip(0, 1).transpose(0, 2, 3, 1)), axis=1)
+        self.run.log({key: wandb.Image((grid * 255).round().astype(np.uint8))}, step=step)
+
     def log_table(self, key: str, frame) -> None:
         """Log a pandas DataFrame to W&B as a table."""
         import wandb

@@ -7,6 +7,10 @@ a 3x3 stride-1 stem without max pooling, and a configurable ``base_width``
 non-inplace module (Captum's DeepLift and hook-based LRP need this), and the
 residual addition is zennit's ``Sum`` module (a sum over a stacked last axis),
 to which zennit's LRP composites assign their rule for sums.
+
+With ``feature_norm`` the last convolutional features pass through spatial
+dropout (p = 0.5) and batch norm before pooling: the head of the PV paper's
+classifier (NOTES.md), whose encoder is these normalised features.
 """
 
 from __future__ import annotations
@@ -42,7 +46,7 @@ class ResNet18(nn.Module):
     """ResNet18 for (B, in_channels, H, W) inputs in [0, 1]; ``layer4`` is the last conv stage."""
 
     def __init__(self, num_classes: int, image_size: int, in_channels: int = 3,
-                 base_width: int = 64):
+                 base_width: int = 64, feature_norm: bool = False):
         super().__init__()
         del image_size  # global average pooling makes the network size-agnostic
         widths = [base_width * factor for factor in (1, 2, 4, 8)]
@@ -55,13 +59,16 @@ class ResNet18(nn.Module):
                                         BasicBlock(width, width, 1)))
             in_width = width
         self.layer1, self.layer2, self.layer3, self.layer4 = stages
+        self.feature_norm = (nn.Sequential(nn.Dropout2d(0.5), nn.BatchNorm2d(widths[-1]))
+                             if feature_norm else nn.Identity())
         self.pool = nn.AdaptiveAvgPool2d(1)
         self.flatten = nn.Flatten()
         self.fc = nn.Linear(widths[-1], num_classes)
 
     def features(self, x):
-        """Activations of the last convolutional stage, (B, 8*base_width, H/8, W/8)."""
-        return self.layer4(self.layer3(self.layer2(self.layer1(self.stem(x)))))
+        """The last convolutional stage's activations (normalised with ``feature_norm``),
+        (B, 8*base_width, H/8, W/8): what global pooling and the linear layer see."""
+        return self.feature_norm(self.layer4(self.layer3(self.layer2(self.layer1(self.stem(x))))))
 
     def forward(self, x):
         return self.fc(self.flatten(self.pool(self.features(x))))

@@ -35,7 +35,7 @@ class TrainSettings:
     augment: bool = False  # random horizontal flips and shifts of up to 1/8 of the side
 
 
-def _epoch_generator(seed: int, epoch: int) -> torch.Generator:
+def epoch_generator(seed: int, epoch: int) -> torch.Generator:
     """The random stream of one epoch: shuffling and augmentation depend on (seed, epoch) only."""
     return torch.Generator().manual_seed(seed * 1_000_003 + epoch)
 
@@ -57,7 +57,7 @@ def augment(images: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
                         for i, (top, left) in enumerate(offsets.tolist())])
 
 
-def _load_checkpoint(path: Path, identity: dict) -> dict | None:
+def load_checkpoint(path: Path, identity: dict) -> dict | None:
     """The checkpoint at ``path`` if it belongs to this very run, else None."""
     if not path.is_file():
         return None
@@ -67,6 +67,14 @@ def _load_checkpoint(path: Path, identity: dict) -> dict | None:
         return None
     LOGGER.info("resuming from %s after epoch %d", path, state["epoch"])
     return state
+
+
+def save_checkpoint(path: Path, identity: dict, history: list[dict], model: nn.Module,
+                    optimiser: torch.optim.Optimizer) -> None:
+    """Write the full training state after ``len(history)`` epochs, atomically."""
+    with atomic_path(path) as temporary:
+        torch.save({"identity": identity, "epoch": len(history), "history": history,
+                    "model": model.state_dict(), "optimiser": optimiser.state_dict()}, temporary)
 
 
 def train(model: nn.Module, data: ImageSplit, settings: TrainSettings, seed: int,
@@ -81,7 +89,7 @@ def train(model: nn.Module, data: ImageSplit, settings: TrainSettings, seed: int
     optimiser = torch.optim.Adam(model.parameters(), lr=settings.learning_rate,
                                  weight_decay=settings.weight_decay)
     identity = {"settings": asdict(settings), "seed": seed, "examples": len(data)}
-    state = _load_checkpoint(checkpoint, identity)
+    state = load_checkpoint(checkpoint, identity)
     history: list[dict] = []
     if state is not None:
         model.load_state_dict(state["model"])
@@ -89,13 +97,10 @@ def train(model: nn.Module, data: ImageSplit, settings: TrainSettings, seed: int
         history = state["history"]
     for epoch in tqdm(range(len(history), settings.epochs), desc="epochs", initial=len(history),
                       total=settings.epochs, mininterval=2):
-        record = _train_epoch(model, optimiser, data, settings, _epoch_generator(seed, epoch),
+        record = _train_epoch(model, optimiser, data, settings, epoch_generator(seed, epoch),
                               device)
         history.append({"epoch": epoch + 1, **record})
-        with atomic_path(checkpoint) as temporary:
-            torch.save({"identity": identity, "epoch": epoch + 1, "history": history,
-                        "model": model.state_dict(), "optimiser": optimiser.state_dict()},
-                       temporary)
+        save_checkpoint(checkpoint, identity, history, model, optimiser)
         if on_epoch is not None:
             on_epoch(history[-1])
     return history
