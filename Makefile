@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 CORES ?= all
 
-.PHONY: reproduce test report lint clean
+.PHONY: reproduce test browser report lint clean
 
 $(INSTALLED): requirements.txt requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -19,8 +19,16 @@ reproduce: $(INSTALLED)
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/snakemake --cores $(CORES)
 
 ## Run the test suite (unit tests, workflow dry-runs, end-to-end runs).
-test: $(INSTALLED)
+test: $(INSTALLED) browser
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest
+
+## Debian's Chromium and ChromeDriver for the PV survey-kit test (installed when root with apt;
+## otherwise that test is skipped, except under CI, where it fails).
+browser:
+	@if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then :; \
+	elif command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
+		apt-get update -qq && apt-get install -y -qq chromium chromium-driver >/dev/null; \
+	else echo "chromium/chromedriver missing: install them to run tests/test_pv_browser.py"; fi
 
 ## Build the Snakemake HTML report of the last run.
 report: $(INSTALLED)

@@ -14,6 +14,8 @@ from typing import Any
 import jsonschema
 import yaml
 
+from common import PROJECT_ROOT
+
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "workflow" / "schemas" / "config.schema.yaml"
 
 
@@ -70,7 +72,7 @@ def _cross_reference_errors(config: Mapping[str, Any]) -> list[str]:
             errors.append(f"config key 'classifiers[{index}].training': {unknown} are not "
                           f"training settings (one of {sorted(training_keys)})")
     return (errors + _evaluation_errors(config) + _cartoonx_errors(config)
-            + _survey_errors(config))
+            + _survey_errors(config) + _pv_errors(config))
 
 
 def _classifier_and_method_errors(config: Mapping[str, Any], section: str, run_key: str,
@@ -117,6 +119,31 @@ def _survey_errors(config: Mapping[str, Any]) -> list[str]:
     if missing:
         errors.append(f"config key 'survey.methods': lacks {missing}, which the claims "
                       f"table compares")
+    return errors
+
+
+def _pv_errors(config: Mapping[str, Any]) -> list[str]:
+    """PV explains a trained classifier of a multi-label dataset; its second decoder needs another
+    dataset; every loss-weight triple sums to one (Eq. 6); the study's scores file exists."""
+    from common.data import DATASETS
+
+    pv = config.get("pv", {})
+    errors = _classifier_and_method_errors(config, "pv", "classifier", {})
+    dataset = pv.get("classifier", {}).get("dataset")
+    if dataset is not None and dataset in DATASETS and DATASETS[dataset].task != "multi_label":
+        errors.append(f"config key 'pv.classifier.dataset': {dataset!r} is not multi-label "
+                      f"(PV's classifier has sigmoid outputs; use scenes)")
+    other = pv.get("invariance", {}).get("dataset")
+    if other == dataset or other not in config.get("datasets", {}):
+        errors.append(f"config key 'pv.invariance.dataset': {other!r} must be a dataset under "
+                      f"'datasets' other than the classifier's ({dataset!r})")
+    for name, weights in pv.get("loss_weights", {}).items():
+        if abs(sum(weights.values()) - 1) > 1e-6:
+            errors.append(f"config key 'pv.loss_weights.{name}': the weights sum to "
+                          f"{sum(weights.values()):g}, not 1 (Eq. 6)")
+    scores = pv.get("study", {}).get("scores")
+    if scores is not None and not (PROJECT_ROOT / scores).is_file():
+        errors.append(f"config key 'pv.study.scores': no file {scores}")
     return errors
 
 

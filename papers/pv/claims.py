@@ -1,0 +1,51 @@
+"""The PV paper's claims, each with the value measured here and whether it holds."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+
+def _claim(claim: str, evidence: str, measured: str, holds: bool, paper: str) -> dict:
+    return {"claim": claim, "evidence": evidence, "measured": measured, "holds": bool(holds),
+            "paper": paper}
+
+
+def study_claims(table: pd.DataFrame, tests: pd.DataFrame, alpha: float) -> list[dict]:
+    """Sec. 4: PV users name wrong predictions more often, Grad-CAM users right ones."""
+    rows = []
+    statements = {"model_wrong": ("PV helps users predict the model's wrong predictions",
+                                  "pv", "gradcam"),
+                  "model_right": ("Grad-CAM helps users predict right predictions more than PV",
+                                  "gradcam", "pv")}
+    for case, (claim, better, worse) in statements.items():
+        test = tests.set_index("case").loc[case]
+        means = table[table["case"] == case].set_index("arm")["accuracy"]
+        measured = (f"{means[better]:.1%} vs {means[worse]:.1%}; U = {test['u']:g}, "
+                    f"Z = {test['z']:.2f}, p = {test['p_normal']:.2g} "
+                    f"(exact {test['p_exact']:.2g})")
+        paper = f"Z = {test['paper_z']:.2f}, p = {test['paper_p']:.3g}"
+        rows.append(_claim(claim, f"user study ({table['data'].iloc[0]}), {test['alternative']}",
+                           measured, test["p_exact"] < alpha and means[better] > means[worse],
+                           paper))
+    return rows
+
+
+def invariance_claim(invariance: pd.DataFrame, alpha: float) -> dict:
+    """Sec. 4, Fig. 7: two decoders trained on different data reconstruct an image alike. Holds
+    when their image-specific content agrees (centred PCC) significantly more for the same
+    image than for different images; SSIM is reported beside it."""
+    table = invariance.set_index("pair")
+    matched, control = table.loc["A vs B"], table.loc["A vs B, other image"]
+    return _claim("decoders trained on different datasets give similar reconstructions",
+                  "centred PCC of decoder A's and decoder B's reconstructions of the same image "
+                  "vs of different images (one-sided Wilcoxon)",
+                  f"PCC {matched['pcc_centred']:.3f} vs {control['pcc_centred']:.3f} "
+                  f"(p = {matched['p_matched']:.2g}); SSIM(A, B) = {matched['ssim']:.3f}, "
+                  f"SSIM(A, x) = {table.loc['A vs input', 'ssim']:.3f}",
+                  matched["p_matched"] < alpha, "qualitative (Fig. 7)")
+
+
+def all_claims(table: pd.DataFrame, tests: pd.DataFrame, invariance: pd.DataFrame,
+               alpha: float) -> pd.DataFrame:
+    return pd.DataFrame([*study_claims(table, tests, alpha),
+                         invariance_claim(invariance, alpha)])

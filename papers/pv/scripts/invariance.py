@@ -1,0 +1,71 @@
+"""Fig. 7 analogue: reconstructions of two decoders of one encoder, trained on different datasets.
+
+Decoder A is trained on the classifier's own training images, decoder B on
+another dataset's (the paper: PASCAL VOC vs 8000 ImageNet images). On held-out
+images of the classifier's dataset we measure how similar the two decoders'
+reconstructions are to each other (SSIM and MSE of y_A against y_B) and how
+similar each is to the input. If PV shows the encoder's perception rather than
+the decoder's training data, y_A and y_B agree with each other more than either
+agrees with the input: both lose what the encoder discards.
+
+SSIM and MSE also reward what every reconstruction shares (a blurry average
+scene), so the table adds the image-specific agreement: Pearson's correlation
+of each image's deviation from its set's mean image (``pcc_centred``). As a
+control, y_A is also compared with decoder B's reconstruction of a different
+image (the next one); ``p_matched`` is the one-sided Wilcoxon signed-rank test
+that matched pairs correlate more than these mismatched ones.
+"""
+
+from pathlib import Path
+
+import pandas as pd
+import torch.nn.functional as F
+from scipy import stats
+
+from common.data import load_split
+from common.io import atomic_path
+from common.metrics.comparison import pcc
+from common.models import load_classifier
+from common.plotting import save_figure
+from common.tracking import Job
+from papers.pv.decoder import Encoder, image_ssim
+from papers.pv.figures import reconstruction_figure
+from papers.pv.training import load_decoder, reconstruct
+
+FIGURE_IMAGES = 6
+PAIRS = {"A vs B": ("own", "other"), "A vs B, other image": ("own", "other_shifted"),
+         "A vs input": ("own", "input"), "B vs input": ("other", "input")}
+
+
+def main(smk) -> None:
+    with Job(smk, seed=0) as job:
+        encoder = Encoder(load_classifier(smk.input.weights, job.device))
+        x = load_split(Path(smk.input.manifest).parent, "test").images[:smk.params.images]
+        images = {"input": x}
+        for name, path in (("own", smk.input.own), ("other", smk.input.other)):
+            decoder, saved = load_decoder(path, job.device)
+            images[name] = reconstruct(encoder, decoder, x, job.device)
+            job.log({f"{name}_training_data": saved["dataset"]})
+        images["other_shifted"] = images["other"].roll(1, dims=0)
+        rows, centred = [], {}
+        for pair, (first, second) in PAIRS.items():
+            a, b = images[first], images[second]
+            centred[pair] = pcc((a - a.mean(0)).flatten(1, 2), (b - b.mean(0)).flatten(1, 2))
+            rows.append({"pair": pair, "ssim": image_ssim(a, b).mean().item(),
+                         "mse": F.mse_loss(a, b).item(),
+                         "pcc_centred": centred[pair].nanmean().item(), "images": len(x)})
+        rows[0]["p_matched"] = stats.wilcoxon(
+            (centred["A vs B"] - centred["A vs B, other image"]).numpy(), alternative="greater",
+            nan_policy="omit").pvalue
+        table = pd.DataFrame(rows)
+        with atomic_path(smk.output.table) as temporary:
+            table.to_csv(temporary, index=False)
+        shown = {f"decoder A ({smk.params.own_dataset})": images["own"][:FIGURE_IMAGES],
+                 f"decoder B ({smk.params.other_dataset})": images["other"][:FIGURE_IMAGES]}
+        save_figure(reconstruction_figure(x[:FIGURE_IMAGES], shown), smk.output.pdf,
+                    smk.output.png)
+        job.log_table("invariance", table)
+        job.log_figure("invariance", smk.output.png)
+
+
+main(snakemake)  # noqa: F821 (injected by Snakemake)

@@ -1,0 +1,132 @@
+"""Decoder training (Eq. 6) and reconstruction quality, deterministic under a seed and resumable.
+
+The loop mirrors the classifier's (common/models/train.py): Adam, one shuffle
+per (seed, epoch), the full state written atomically after every epoch, so an
+interrupted run resumes and ends with the same weights. Only the decoder's
+parameters are optimised; the encoder is frozen (papers/pv/decoder.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import torch
+import torch.nn.functional as F
+from tqdm import tqdm
+
+from common.io import atomic_path
+from common.models.train import epoch_generator, load_checkpoint, save_checkpoint
+from papers.pv.decoder import Decoder, Encoder, LossWeights, image_ssim, loss_terms, total_loss
+
+
+@dataclass(frozen=True)
+class DecoderSettings:
+    """One decoder run: ``pv.decoder`` (optimisation) and one entry of ``pv.loss_weights``."""
+
+    epochs: int
+    batch_size: int
+    learning_rate: float
+    width_scale: float
+    weights: LossWeights
+
+    @classmethod
+    def from_config(cls, training: dict, weights: dict) -> DecoderSettings:
+        return cls(**training, weights=LossWeights(**weights))
+
+
+def decoder_kwargs(encoder: Encoder, image_size: int, channels: int, width_scale: float) -> dict:
+    """Decoder arguments sized from the encoder's output on a blank image of the input size."""
+    with torch.no_grad():
+        features = encoder(torch.zeros(1, channels, image_size, image_size))
+    return {"feature_channels": features.shape[1], "image_size": image_size,
+            "feature_size": features.shape[-1], "width_scale": width_scale}
+
+
+def train_decoder(encoder: Encoder, decoder: Decoder, images: torch.Tensor,
+                  settings: DecoderSettings, seed: int, device: str, checkpoint,
+                  on_epoch=None) -> list[dict]:
+    """Train ``decoder`` in place to invert ``encoder`` on ``images``; return per-epoch terms."""
+    encoder.to(device)
+    decoder.to(device)
+    optimiser = torch.optim.Adam(decoder.parameters(), lr=settings.learning_rate)
+    identity = {"settings": asdict(settings), "seed": seed, "examples": len(images)}
+    state = load_checkpoint(checkpoint, identity)
+    history: list[dict] = []
+    if state is not None:
+        decoder.load_state_dict(state["model"])
+        optimiser.load_state_dict(state["optimiser"])
+        history = state["history"]
+    for epoch in tqdm(range(len(history), settings.epochs), desc="decoder epochs",
+                      initial=len(history), total=settings.epochs, mininterval=2):
+        record = _train_epoch(encoder, decoder, optimiser, images, settings,
+                              epoch_generator(seed, epoch), device)
+        history.append({"epoch": epoch + 1, **record})
+        save_checkpoint(checkpoint, identity, history, decoder, optimiser)
+        if on_epoch is not None:
+            on_epoch(history[-1])
+    return history
+
+
+def _train_epoch(encoder, decoder, optimiser, images, settings: DecoderSettings, generator,
+                 device) -> dict:
+    decoder.train()
+    sums: dict[str, float] = {}
+    order = torch.randperm(len(images), generator=generator)
+    for start in range(0, len(order), settings.batch_size):
+        x = images[order[start:start + settings.batch_size]].to(device)
+        with torch.no_grad():
+            features = encoder(x)
+        terms = loss_terms(encoder, decoder(features), x, features)
+        loss = total_loss(terms, settings.weights)
+        optimiser.zero_grad(set_to_none=True)
+        loss.backward()
+        optimiser.step()
+        for name, value in {"loss": loss, **terms}.items():
+            sums[name] = sums.get(name, 0.0) + value.item() * len(x)
+    return {f"train_{name}": total / len(order) for name, total in sums.items()}
+
+
+@torch.no_grad()
+def reconstruct(encoder: Encoder, decoder: Decoder, images: torch.Tensor, device: str,
+                batch_size: int = 128) -> torch.Tensor:
+    """y = D(E(x)) for every image, in batches, on the CPU."""
+    encoder.to(device)
+    decoder.eval().to(device)
+    return torch.cat([decoder(encoder(images[start:start + batch_size].to(device))).cpu()
+                      for start in range(0, len(images), batch_size)])
+
+
+@torch.no_grad()
+def reconstruction_quality(encoder: Encoder, reconstruction: torch.Tensor, images: torch.Tensor,
+                           device: str) -> dict[str, torch.Tensor]:
+    """Per-image MSE, SSIM (mean over channels) and DSIM (feature MSE) of reconstructions."""
+    encoder.to(device)
+    x, y = images.to(device), reconstruction.to(device)
+    return {"mse": F.mse_loss(y, x, reduction="none").flatten(1).mean(1).cpu(),
+            "ssim": image_ssim(y, x).cpu(),
+            "dsim": F.mse_loss(encoder(y), encoder(x), reduction="none").flatten(1).mean(1).cpu()}
+
+
+def save_decoder(path, decoder: Decoder, kwargs: dict, record: dict) -> None:
+    """Write the decoder's weights, constructor arguments and training record atomically."""
+    with atomic_path(path) as temporary:
+        torch.save({"kwargs": kwargs, "state_dict": decoder.cpu().state_dict(), **record},
+                   temporary)
+
+
+def load_decoder(path, device: str = "cpu") -> tuple[Decoder, dict]:
+    """A trained decoder in eval mode, and the rest of its file (settings, history, data)."""
+    saved = torch.load(path, map_location=device, weights_only=True)
+    decoder = Decoder(**saved.pop("kwargs"))
+    decoder.load_state_dict(saved.pop("state_dict"))
+    return decoder.to(device).eval(), saved
+
+
+def as_encoder_input(images: torch.Tensor, image_size: int) -> torch.Tensor:
+    """Images of any dataset as the classifier takes them: RGB, resized (antialiased bilinear)."""
+    if images.shape[1] == 1:
+        images = images.expand(-1, 3, -1, -1)
+    if images.shape[-1] != image_size or images.shape[-2] != image_size:
+        images = F.interpolate(images, size=(image_size, image_size), mode="bilinear",
+                               antialias=True, align_corners=False).clamp(0, 1)
+    return images

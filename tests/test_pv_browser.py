@@ -1,0 +1,105 @@
+"""The PV survey pages in headless Chromium: answer by clicking, and the analysis reads the result.
+
+Needs Debian's chromium and chromium-driver (``make browser`` installs them).
+Outside CI the test is skipped when they are missing; under CI it fails.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+import torch
+
+from papers.pv import study
+from papers.pv.survey_kit import CANT_TELL, png_data_uri, render_survey, select_questions
+
+CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
+if not (CHROMIUM and CHROMEDRIVER):
+    if os.environ.get("CI"):
+        pytest.fail("chromium and chromedriver are required under CI (make browser)",
+                    pytrace=False)
+    pytest.skip("chromium or chromedriver not installed (make browser)", allow_module_level=True)
+
+webdriver = pytest.importorskip("selenium.webdriver")
+By = pytest.importorskip("selenium.webdriver.common.by").By
+
+CLASSES = ("disc", "square", "triangle", "ring", "cross", "star")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=webdriver.ChromeService(CHROMEDRIVER), options=options)
+    yield driver
+    driver.quit()
+
+
+def _questions():
+    """Four images: two the model gets right, two it gets wrong (top class not a true label)."""
+    probabilities = torch.tensor([[0.9, 0.8, 0.1, 0.1, 0.1, 0.1], [0.1, 0.1, 0.9, 0.1, 0.1, 0.1],
+                                  [0.1, 0.2, 0.9, 0.1, 0.1, 0.1], [0.1, 0.1, 0.1, 0.1, 0.1, 0.8]])
+    labels = torch.tensor([[1, 1, 0, 0, 0, 0], [0, 0, 1, 0, 0, 0],
+                           [1, 1, 0, 1, 1, 1], [1, 0, 0, 1, 0, 0]])
+    return select_questions(probabilities, labels, CLASSES,
+                            {"model_right": 2, "model_wrong": 2}, seed=0)
+
+
+def _page(tmp_path, arm, questions):
+    image = png_data_uri(torch.rand(3, 8, 8))
+    path = tmp_path / f"{arm}.html"
+    path.write_text(render_survey(arm, questions, [image] * len(questions),
+                                  [image] * len(questions)))
+    return path.as_uri()
+
+
+def _start(browser, url, participant):
+    browser.get(url)
+    browser.find_element(By.ID, "participant").send_keys(participant)
+    browser.find_element(By.ID, "begin").click()
+
+
+def _shown_options(browser, number):
+    return [element.get_attribute("value")
+            for element in browser.find_elements(By.NAME, f"q{number}")]
+
+
+def test_a_clicked_survey_gives_the_scores_the_analysis_reads(browser, tmp_path):
+    questions = _questions()
+    _start(browser, _page(tmp_path, "pv", questions), "tester-1")
+    # Name the prediction on the first question of each case, "can't tell" on the others.
+    expected = {"model_wrong": 0, "model_right": 0}
+    answered = set()
+    for question in questions:
+        choice = question.prediction if question.case not in answered else CANT_TELL
+        expected[question.case] += choice == question.prediction
+        answered.add(question.case)
+        browser.find_element(
+            By.CSS_SELECTOR, f'input[name="q{question.number}"][value="{choice}"]').click()
+    browser.find_element(By.ID, "submit").click()
+    scores_file = tmp_path / "scores.csv"
+    scores_file.write_text(browser.find_element(By.ID, "scores").get_attribute("value"))
+    scores = study.read_scores(scores_file)
+    row = scores.iloc[0]
+    assert (row["participant"], row["arm"]) == ("tester-1", "pv")
+    assert row["correct_when_model_wrong"] == expected["model_wrong"] == 1
+    assert row["correct_when_model_right"] == expected["model_right"] == 1
+    assert row["n_questions_model_wrong"] == row["n_questions_model_right"] == 2
+
+
+def test_option_order_is_per_participant_and_options_are_shared_by_the_arms(browser, tmp_path):
+    questions = _questions()
+    orders = {}
+    for arm, participant in (("gradcam", "alice"), ("pv", "alice"), ("pv", "bob")):
+        _start(browser, _page(tmp_path, arm, questions), participant)
+        orders[arm, participant] = [_shown_options(browser, q.number) for q in questions]
+    assert orders["gradcam", "alice"] == orders["pv", "alice"]  # same person, same order
+    assert orders["pv", "alice"] != orders["pv", "bob"]
+    for shown, question in zip(orders["pv", "bob"], questions, strict=True):
+        assert sorted(shown) == sorted(question.options)
