@@ -11,6 +11,7 @@ import torch
 from scipy import stats
 
 from common import PROJECT_ROOT
+from common.io import sha256_file
 from common.models import build_classifier
 from papers.pv import study
 from papers.pv.decoder import Decoder, Encoder, LossWeights, decoder_stages, loss_terms
@@ -264,3 +265,8 @@ def test_a_case_without_questions_has_no_accuracy_and_no_test():
     assert np.isnan(table.loc[("pv", "model_right"), "accuracy"])
     assert table.loc[("pv", "model_right"), "participants"] == 0
     assert study.test_table(scores)["case"].tolist() == ["model_wrong"]
+
+
+def test_vendored_scores_are_the_published_file():
+    readme = (SCORES.parent / "README.md").read_text()
+    assert sha256_file(SCORES) in readme

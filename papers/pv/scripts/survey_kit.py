@@ -5,6 +5,7 @@ the Grad-CAM and PV surveys. Both pages show the same images with the same
 options; only the explanation differs (Grad-CAM over the image, or PV).
 """
 
+import logging
 from pathlib import Path
 
 from common.data import load_split
@@ -39,8 +40,13 @@ def main(smk) -> None:
         for arm, explanations in shown.items():
             with atomic_path(smk.output[arm]) as temporary:
                 temporary.write_text(render_survey(arm, questions, images, explanations))
-        job.log({f"questions_{case}": sum(q.case == case for q in questions)
-                 for case in ("model_right", "model_wrong")})
+        for case in ("model_right", "model_wrong"):
+            count = sum(q.case == case for q in questions)
+            job.log({f"questions_{case}": count})
+            if count < kit[case]:
+                logging.getLogger("xai").warning(
+                    "only %d test images qualify as %s (pv.survey_kit.%s asks for %d)",
+                    count, case, case, kit[case])
 
 
 main(snakemake)  # noqa: F821 (injected by Snakemake)
