@@ -270,3 +270,30 @@ def test_a_case_without_questions_has_no_accuracy_and_no_test():
 def test_vendored_scores_are_the_published_file():
     readme = (SCORES.parent / "README.md").read_text()
     assert sha256_file(SCORES) in readme
+
+
+def test_resnet50_starts_from_a_torchvision_state_dict_and_keeps_its_own_head(tmp_path):
+    from torchvision.models import resnet50
+
+    from common.explain.cam import feature_layer
+    from common.models import start_from_backbone
+
+    torch.manual_seed(0)
+    reference = resnet50(weights=None)
+    torch.save(reference.state_dict(), tmp_path / "resnet50.pth")
+    model = build_classifier("resnet50", num_classes=20, image_size=64)
+    head = model.fc.weight.clone()
+    start_from_backbone(model, tmp_path / "resnet50.pth", "resnet50")
+    assert torch.equal(model.stem[0].weight, reference.conv1.weight)
+    assert torch.equal(model.layer4[2].bn3.running_var, reference.layer4[2].bn3.running_var)
+    assert torch.equal(model.fc.weight, head)
+    model.eval()
+    x = torch.rand(1, 3, 64, 64)
+    assert Encoder(model)(x).shape == (1, 2048, 2, 2)
+    assert feature_layer(model) is model.layer4
+    torch.save({"fc.weight": head}, tmp_path / "other.pth")
+    with pytest.raises(ValueError, match="not a torchvision ResNet-50"):
+        model.load_backbone(tmp_path / "other.pth")
+    with pytest.raises(ValueError, match="no pretrained backbone"):
+        start_from_backbone(build_classifier("resnet18", num_classes=2, image_size=8),
+                            tmp_path / "resnet50.pth", "resnet18")

@@ -13,7 +13,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from common.models.resnet import ResNet18
+from common.models.resnet import ResNet18, ResNet50
 from common.models.simple import SimpleCNN
 from common.models.vgg import VGGStyle
 from common.models.vit import SmallViT
@@ -21,6 +21,7 @@ from common.models.vit import SmallViT
 ARCHITECTURES: dict[str, Callable[..., nn.Module]] = {
     "simple": SimpleCNN,
     "resnet18": ResNet18,
+    "resnet50": ResNet50,
     "vgg": VGGStyle,
     "vit": SmallViT,
 }
@@ -40,3 +41,14 @@ def load_classifier(path: str | Path, device: str = "cpu") -> nn.Module:
     model = build_classifier(checkpoint["arch"], **checkpoint["arch_kwargs"])
     model.load_state_dict(checkpoint["state_dict"])
     return model.to(device).eval()
+
+
+def start_from_backbone(model: nn.Module, path: str | Path, arch: str) -> None:
+    """Initialise ``model``'s backbone from the state dict at ``path`` (training.init_weights)."""
+    if not hasattr(model, "load_backbone"):
+        raise ValueError(f"training.init_weights is set, but {arch!r} has no pretrained backbone "
+                         f"to start from (only resnet50 has)")
+    if not Path(path).is_file():
+        raise FileNotFoundError(f"training.init_weights: no file {path} (a torchvision "
+                                f"ResNet-50 state dict, placed there by the user)")
+    model.load_backbone(path)

@@ -15,6 +15,8 @@ classifier (NOTES.md), whose encoder is these normalised features.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import torch
 from torch import nn
 from zennit.layer import Sum
@@ -69,6 +71,67 @@ class ResNet18(nn.Module):
         """The last convolutional stage's activations (normalised with ``feature_norm``),
         (B, 8*base_width, H/8, W/8): what global pooling and the linear layer see."""
         return self.feature_norm(self.layer4(self.layer3(self.layer2(self.layer1(self.stem(x))))))
+
+    def forward(self, x):
+        return self.fc(self.flatten(self.pool(self.features(x))))
+
+
+class ResNet50(nn.Module):
+    """torchvision's ResNet-50 with the PV paper's transfer head, for (B, 3, H, W) inputs in [0, 1].
+
+    The backbone normalises its input as torchvision's ImageNet weights expect,
+    so :meth:`load_backbone` can start it from them (NOTES.md: ImageNet init,
+    fine-tuned). With ``feature_norm`` (the paper's head) spatial dropout 0.5 and
+    batch norm follow the last stage; then global average pooling and a linear
+    layer. In-place ReLUs are switched off for the attribution hooks.
+    """
+
+    def __init__(self, num_classes: int, image_size: int, in_channels: int = 3,
+                 feature_norm: bool = True):
+        super().__init__()
+        del image_size  # global average pooling makes the network size-agnostic
+        if in_channels != 3:
+            raise ValueError(f"ResNet50 takes RGB images, not {in_channels} channels")
+        from torchvision.models import resnet50
+
+        backbone = resnet50(weights=None)
+        for module in backbone.modules():
+            if isinstance(module, nn.ReLU):
+                module.inplace = False
+        self.register_buffer("mean", torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1))
+        self.register_buffer("std", torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1))
+        self.stem = nn.Sequential(backbone.conv1, backbone.bn1, backbone.relu, backbone.maxpool)
+        self.layer1, self.layer2 = backbone.layer1, backbone.layer2
+        self.layer3, self.layer4 = backbone.layer3, backbone.layer4
+        self.feature_norm = (nn.Sequential(nn.Dropout2d(0.5), nn.BatchNorm2d(2048))
+                             if feature_norm else nn.Identity())
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.flatten = nn.Flatten()
+        self.fc = nn.Linear(2048, num_classes)
+
+    def load_backbone(self, path: str | Path) -> None:
+        """Start the convolutional stages from a torchvision ResNet-50 state dict (its ``fc``
+        is dropped: the head is this task's)."""
+        state = torch.load(path, map_location="cpu", weights_only=True)
+        stem = {"conv1": "stem.0", "bn1": "stem.1"}
+        renamed = {}
+        for key, value in state.items():
+            prefix, _, rest = key.partition(".")
+            if prefix in stem:
+                renamed[f"{stem[prefix]}.{rest}"] = value
+            elif prefix.startswith("layer"):
+                renamed[key] = value
+        missing = [key for key in self.state_dict() if key.startswith(("stem", "layer"))
+                   and key not in renamed]
+        if missing:
+            raise ValueError(f"{path} is not a torchvision ResNet-50 state dict: "
+                             f"{len(missing)} backbone tensors missing, e.g. {missing[0]}")
+        self.load_state_dict(renamed, strict=False)
+
+    def features(self, x):
+        """The last stage's normalised activations, (B, 2048, H/32, W/32)."""
+        x = self.stem((x - self.mean) / self.std)
+        return self.feature_norm(self.layer4(self.layer3(self.layer2(self.layer1(x)))))
 
     def forward(self, x):
         return self.fc(self.flatten(self.pool(self.features(x))))

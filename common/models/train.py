@@ -33,6 +33,7 @@ class TrainSettings:
     weight_decay: float
     options: dict = field(default_factory=dict)  # the architecture's constructor options
     augment: bool = False  # random horizontal flips and shifts of up to 1/8 of the side
+    init_weights: str | None = None  # a backbone state dict to start from (ResNet-50: ImageNet)
 
 
 def epoch_generator(seed: int, epoch: int) -> torch.Generator:

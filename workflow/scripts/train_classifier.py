@@ -12,7 +12,7 @@ import torch
 from common.data import load_split
 from common.io import atomic_path, write_json
 from common.metrics.sanity import permuted_labels
-from common.models import build_classifier
+from common.models import build_classifier, start_from_backbone
 from common.models.evaluate import test_scores
 from common.models.train import TrainSettings, predict, train
 from common.tracking import Job
@@ -30,6 +30,8 @@ def main(smk) -> None:
                        "image_size": train_split.images.shape[-1],
                        "in_channels": train_split.images.shape[1], **settings.options}
         model = build_classifier(arch, **arch_kwargs)
+        if settings.init_weights is not None:
+            start_from_backbone(model, settings.init_weights, arch)
         checkpoint = Path(smk.output.weights).with_suffix(".checkpoint")
         started = time.perf_counter()
         history = train(model, train_split, settings, seed, job.device, checkpoint,
