@@ -126,6 +126,8 @@ def _pv_errors(config: Mapping[str, Any]) -> list[str]:
     """PV explains a trained classifier of a multi-label dataset; its second decoder needs another
     dataset; every loss-weight triple sums to one (Eq. 6); the study's scores file exists."""
     from common.data import DATASETS
+    from common.models import ARCHITECTURES
+    from papers.pv.decoder import ENCODER_ARCHITECTURES
 
     pv = config.get("pv", {})
     errors = _classifier_and_method_errors(config, "pv", "classifier", {})
@@ -133,10 +135,16 @@ def _pv_errors(config: Mapping[str, Any]) -> list[str]:
     if dataset is not None and dataset in DATASETS and DATASETS[dataset].task != "multi_label":
         errors.append(f"config key 'pv.classifier.dataset': {dataset!r} is not multi-label "
                       f"(PV's classifier has sigmoid outputs; use scenes)")
+    arch = pv.get("classifier", {}).get("arch")
+    if arch in ARCHITECTURES and arch not in ENCODER_ARCHITECTURES:
+        errors.append(f"config key 'pv.classifier.arch': {arch!r} has no convolutional "
+                      f"features() stage for the encoder")
     other = pv.get("invariance", {}).get("dataset")
-    if other == dataset or other not in config.get("datasets", {}):
+    if (other == dataset or other not in config.get("datasets", {})
+            or "train" not in DATASETS[other].splits):
         errors.append(f"config key 'pv.invariance.dataset': {other!r} must be a dataset under "
-                      f"'datasets' other than the classifier's ({dataset!r})")
+                      f"'datasets' with a training split, other than the classifier's "
+                      f"({dataset!r})")
     for name, weights in pv.get("loss_weights", {}).items():
         if abs(sum(weights.values()) - 1) > 1e-6:
             errors.append(f"config key 'pv.loss_weights.{name}': the weights sum to "

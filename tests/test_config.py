@@ -93,6 +93,17 @@ MALFORMED = [
     (["survey", "photos", "image_size"], 4, "survey.photos.image_size"),
     (["survey", "perturbation", "metrics", "aopc_patch"], 0,
      "survey.perturbation.metrics.aopc_patch"),
+    (["pv", "classifier", "arch"], "resnet50", "pv.classifier"),
+    (["pv", "classifier", "arch"], "vit", "pv.classifier.arch"),
+    (["pv", "classifier", "dataset"], "cars", "pv.classifier.dataset"),
+    (["pv", "invariance", "dataset"], "scenes", "pv.invariance.dataset"),
+    (["pv", "invariance", "dataset"], "photos", "pv.invariance.dataset"),
+    (["pv", "loss_weights", "paper", "dsim"], 0.9, "pv.loss_weights.paper"),
+    (["pv", "loss_weights", "paper", "mse"], -0.2, "pv.loss_weights.paper.mse"),
+    (["pv", "study", "scores"], "no/such/scores.csv", "pv.study.scores"),
+    (["pv", "simulated_respondents", "p_prediction", "pv", "model_wrong"], 1.5,
+     "pv.simulated_respondents.p_prediction.pv.model_wrong"),
+    (["training", "resnet50", "init_weights"], 5, "training.resnet50.init_weights"),
 ]
 
 

@@ -12,9 +12,16 @@ from scipy import stats
 
 from common import PROJECT_ROOT
 from common.io import sha256_file
-from common.models import build_classifier
+from common.models import ARCHITECTURES, build_classifier
 from papers.pv import study
-from papers.pv.decoder import Decoder, Encoder, LossWeights, decoder_stages, loss_terms
+from papers.pv.decoder import (
+    ENCODER_ARCHITECTURES,
+    Decoder,
+    Encoder,
+    LossWeights,
+    decoder_stages,
+    loss_terms,
+)
 from papers.pv.perception import explain_top_class, normalised_saliency, perception_visualisation
 from papers.pv.survey_kit import CANT_TELL, question_pools, select_questions, simulate_scores
 from papers.pv.training import DecoderSettings, decoder_kwargs, train_decoder
@@ -297,3 +304,9 @@ def test_resnet50_starts_from_a_torchvision_state_dict_and_keeps_its_own_head(tm
     with pytest.raises(ValueError, match="no pretrained backbone"):
         start_from_backbone(build_classifier("resnet18", num_classes=2, image_size=8),
                             tmp_path / "resnet50.pth", "resnet18")
+
+
+@pytest.mark.parametrize("arch", sorted(ARCHITECTURES))
+def test_encoder_architectures_are_those_with_a_features_stage(arch):
+    model = build_classifier(arch, num_classes=2, image_size=32)
+    assert hasattr(model, "features") == (arch in ENCODER_ARCHITECTURES)
