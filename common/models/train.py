@@ -70,6 +70,18 @@ def load_checkpoint(path: Path, identity: dict) -> dict | None:
     return state
 
 
+def resume(path: Path, identity: dict, model: nn.Module,
+           optimiser: torch.optim.Optimizer) -> list[dict]:
+    """Restore ``model`` and ``optimiser`` from this run's checkpoint at ``path`` and return
+    the epochs it recorded; an empty history (nothing restored) when there is none."""
+    state = load_checkpoint(path, identity)
+    if state is None:
+        return []
+    model.load_state_dict(state["model"])
+    optimiser.load_state_dict(state["optimiser"])
+    return state["history"]
+
+
 def save_checkpoint(path: Path, identity: dict, history: list[dict], model: nn.Module,
                     optimiser: torch.optim.Optimizer) -> None:
     """Write the full training state after ``len(history)`` epochs, atomically."""
@@ -90,12 +102,7 @@ def train(model: nn.Module, data: ImageSplit, settings: TrainSettings, seed: int
     optimiser = torch.optim.Adam(model.parameters(), lr=settings.learning_rate,
                                  weight_decay=settings.weight_decay)
     identity = {"settings": asdict(settings), "seed": seed, "examples": len(data)}
-    state = load_checkpoint(checkpoint, identity)
-    history: list[dict] = []
-    if state is not None:
-        model.load_state_dict(state["model"])
-        optimiser.load_state_dict(state["optimiser"])
-        history = state["history"]
+    history = resume(checkpoint, identity, model, optimiser)
     for epoch in tqdm(range(len(history), settings.epochs), desc="epochs", initial=len(history),
                       total=settings.epochs, mininterval=2):
         record = _train_epoch(model, optimiser, data, settings, epoch_generator(seed, epoch),

@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from tqdm import tqdm
 
 from common.io import atomic_path
-from common.models.train import epoch_generator, load_checkpoint, save_checkpoint
+from common.models.train import epoch_generator, resume, save_checkpoint
 from papers.pv.decoder import Decoder, Encoder, LossWeights, image_ssim, loss_terms, total_loss
 
 
@@ -50,12 +50,7 @@ def train_decoder(encoder: Encoder, decoder: Decoder, images: torch.Tensor,
     decoder.to(device)
     optimiser = torch.optim.Adam(decoder.parameters(), lr=settings.learning_rate)
     identity = {"settings": asdict(settings), "seed": seed, "examples": len(images)}
-    state = load_checkpoint(checkpoint, identity)
-    history: list[dict] = []
-    if state is not None:
-        decoder.load_state_dict(state["model"])
-        optimiser.load_state_dict(state["optimiser"])
-        history = state["history"]
+    history = resume(checkpoint, identity, decoder, optimiser)
     for epoch in tqdm(range(len(history), settings.epochs), desc="decoder epochs",
                       initial=len(history), total=settings.epochs, mininterval=2):
         record = _train_epoch(encoder, decoder, optimiser, images, settings,
