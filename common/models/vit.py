@@ -16,7 +16,8 @@ from torch import nn
 
 
 class Attention(nn.Module):
-    """Multi-head self-attention; ``self.last`` holds weights and head outputs when recording."""
+    """Multi-head self-attention; ``self.last`` holds weights, values and head outputs
+    when recording."""
 
     def __init__(self, dim: int, heads: int):
         super().__init__()
@@ -33,7 +34,7 @@ class Attention(nn.Module):
         weights = (query @ key.transpose(-2, -1) * self.head_dim ** -0.5).softmax(-1)
         heads = weights @ value  # (B, heads, tokens, head_dim)
         if self.record:
-            self.last = {"weights": weights, "heads": heads}
+            self.last = {"weights": weights, "values": value, "heads": heads}
         return self.proj(heads.transpose(1, 2).reshape(batch, tokens, dim))
 
 
