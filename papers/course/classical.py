@@ -1,0 +1,231 @@
+"""Saliency before deep learning (course, part 1): where does a viewer look first?
+
+Five bottom-up models, each a function of a batch of images (B, C, H, W) in
+[0, 1] returning one map per image (B, H, W), larger meaning more salient:
+
+- :func:`centre_surround`: S(x) = |I(x) - mean over a neighbourhood of I|;
+- :func:`itti_koch`: Itti, Koch & Niebur (1998): Gaussian pyramids, centre-surround
+  differences across scales for intensity, red-green and blue-yellow opponency and
+  four Gabor orientations, the map normalisation operator N(.), conspicuity maps
+  and their average;
+- :func:`spectral_residual`: Hou & Zhang (2007), in ``torch.fft``;
+- :func:`region_contrast`: SLIC superpixels scored by their colour contrast to
+  every other region, weighted by size and spatial proximity (the slide's
+  S(R_i) = sum_j w_ij ||mu_i - mu_j||, with Cheng et al.'s weights);
+- :func:`local_entropy`: the entropy of the grey-level histogram in a disc.
+
+None of them looks at a classifier: they are the baseline that the course's
+saliency-in-XAI part starts from, scored against object masks like the others.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from skimage.filters.rank import entropy
+from skimage.morphology import disk
+from skimage.segmentation import slic
+
+# Itti et al.: centre levels c in {2, 3, 4}, surround levels s = c + delta, delta in {3, 4}.
+ITTI_CENTRES = (2, 3, 4)
+ITTI_DELTAS = (3, 4)
+ORIENTATIONS_DEGREES = (0, 45, 90, 135)
+# Hou & Zhang: the image is resized to 64 px, the log spectrum averaged over 3x3, and the
+# saliency map smoothed by a Gaussian of sigma 8 (in pixels of the 64-px map).
+SPECTRAL_SIZE = 64
+SPECTRAL_AVERAGE = 3
+SPECTRAL_SIGMA = 8.0
+
+
+def intensity(x: torch.Tensor) -> torch.Tensor:
+    """The mean over colour channels, (B, 1, H, W)."""
+    return x.mean(1, keepdim=True)
+
+
+def separable_filter(x: torch.Tensor, kernel: torch.Tensor) -> torch.Tensor:
+    """Filter each channel of (B, C, H, W) with ``kernel`` along rows then columns,
+    reflecting at the border (the result keeps the size)."""
+    channels, radius = x.shape[1], len(kernel) // 2
+    kernel = kernel.to(x)
+    rows = kernel.view(1, 1, 1, -1).repeat(channels, 1, 1, 1)
+    columns = kernel.view(1, 1, -1, 1).repeat(channels, 1, 1, 1)
+    mode = "reflect" if min(x.shape[-2:]) > radius else "replicate"
+    x = F.conv2d(F.pad(x, (radius, radius, 0, 0), mode=mode), rows, groups=channels)
+    return F.conv2d(F.pad(x, (0, 0, radius, radius), mode=mode), columns, groups=channels)
+
+
+def centre_surround(x: torch.Tensor, surround: int = 7) -> torch.Tensor:
+    """|I(x) - mean_{N(x)} I| per colour channel, then the Euclidean norm over channels;
+    N(x) is the square of side 2 * ``surround`` + 1 around x."""
+    box = torch.ones(2 * surround + 1) / (2 * surround + 1)
+    return (x - separable_filter(x, box)).norm(dim=1)
+
+
+def _rescale(x: torch.Tensor, size) -> torch.Tensor:
+    return F.interpolate(x, size=size, mode="bilinear", align_corners=False)
+
+
+def gaussian_pyramid(x: torch.Tensor, levels: int) -> list[torch.Tensor]:
+    """Level 0 is ``x``; each next level is blurred by the 5-tap binomial filter and
+    subsampled by two (rounding up, so a level never vanishes)."""
+    binomial = torch.tensor([1.0, 4.0, 6.0, 4.0, 1.0]) / 16
+    pyramid = [x]
+    for _ in range(levels):
+        blurred = separable_filter(pyramid[-1], binomial)
+        pyramid.append(blurred[..., ::2, ::2])
+    return pyramid
+
+
+def across_scale_differences(pyramid: list[torch.Tensor]) -> list[torch.Tensor]:
+    """|P(c) - P(s)| with the surround interpolated to the centre's size, for every (c, s)."""
+    return [(pyramid[c] - _rescale(pyramid[c + delta], pyramid[c].shape[-2:])).abs()
+            for c in ITTI_CENTRES for delta in ITTI_DELTAS]
+
+
+def normalise_map(maps: torch.Tensor, top: float = 1.0) -> torch.Tensor:
+    """Itti's N(.): scale each map to [0, top], then multiply it by (top - mbar)^2 where
+    mbar is the mean of its local maxima other than the global one, so that a map with
+    one strong peak is promoted and a map with many comparable peaks is suppressed."""
+    flat = maps.flatten(1)
+    low, high = flat.amin(1).view(-1, 1, 1, 1), flat.amax(1).view(-1, 1, 1, 1)
+    scaled = top * (maps - low) / (high - low).clamp(min=1e-12)
+    peaks = (scaled == F.max_pool2d(scaled, 3, 1, 1)) & (scaled > 0)
+    count = peaks.flatten(1).sum(1)
+    others = (scaled * peaks).flatten(1).sum(1) - top  # every local maximum but one global
+    mean_peak = torch.where(count > 1, others / (count - 1).clamp(min=1), torch.zeros_like(others))
+    return scaled * ((top - mean_peak) ** 2).view(-1, 1, 1, 1)
+
+
+def conspicuity(feature_maps: list[torch.Tensor], size) -> torch.Tensor:
+    """Itti's across-scale sum: the normalised feature maps, each brought to ``size``."""
+    return sum(normalise_map(_rescale(maps, size)) for maps in feature_maps)
+
+
+def opponent_channels(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Itti's red-green and blue-yellow opponency, with r, g, b normalised by the intensity
+    where it exceeds a tenth of its maximum (hue is undefined in the dark)."""
+    level = intensity(x)
+    bright = level > 0.1 * level.flatten(1).amax(1).view(-1, 1, 1, 1)
+    r, g, b = (torch.where(bright, channel / level.clamp(min=1e-6), torch.zeros_like(channel))
+               for channel in x.split(1, dim=1))
+    red, green = (r - (g + b) / 2).clamp(min=0), (g - (r + b) / 2).clamp(min=0)
+    blue = (b - (r + g) / 2).clamp(min=0)
+    yellow = ((r + g) / 2 - (r - g).abs() / 2 - b).clamp(min=0)
+    return red - green, blue - yellow
+
+
+def gabor_kernels(size: int = 9, wavelength: float = 4.0, sigma: float = 2.0) -> torch.Tensor:
+    """Even (cosine) Gabor filters at Itti's four orientations, zero mean, (4, 1, size, size)."""
+    half = size // 2
+    ys, xs = torch.meshgrid(torch.arange(-half, half + 1.0), torch.arange(-half, half + 1.0),
+                            indexing="ij")
+    kernels = []
+    for degrees in ORIENTATIONS_DEGREES:
+        theta = math.radians(degrees)
+        along = xs * math.cos(theta) + ys * math.sin(theta)
+        kernel = torch.exp(-(xs**2 + ys**2) / (2 * sigma**2)) * torch.cos(2 * math.pi * along
+                                                                        / wavelength)
+        kernels.append(kernel - kernel.mean())
+    return torch.stack(kernels).unsqueeze(1)
+
+
+def itti_koch(x: torch.Tensor) -> torch.Tensor:
+    """Itti-Koch saliency: intensity, colour and orientation conspicuity maps, each the
+    normalised sum of its centre-surround maps at level 4, averaged after normalisation
+    and brought back to the input size. A grey image has no colour channel."""
+    levels = max(ITTI_CENTRES) + max(ITTI_DELTAS)
+    size = gaussian_pyramid(x[:, :1], max(ITTI_CENTRES))[-1].shape[-2:]
+    grey = gaussian_pyramid(intensity(x), levels)
+    channels = [conspicuity(across_scale_differences(grey), size)]
+    if x.shape[1] == 3:
+        opponents = [gaussian_pyramid(channel, levels) for channel in opponent_channels(x)]
+        channels.append(conspicuity([difference for pyramid in opponents
+                                     for difference in across_scale_differences(pyramid)], size))
+    gabor = gabor_kernels().to(x)
+    oriented = [F.conv2d(level, gabor, padding=gabor.shape[-1] // 2).abs() for level in grey]
+    orientation_maps = [conspicuity(across_scale_differences([level[:, k:k + 1]
+                                                              for level in oriented]), size)
+                        for k in range(len(ORIENTATIONS_DEGREES))]
+    channels.append(sum(orientation_maps))
+    saliency = sum(normalise_map(channel) for channel in channels) / len(channels)
+    return _rescale(saliency, x.shape[-2:])[:, 0]
+
+
+def spectral_residual(x: torch.Tensor, size: int = SPECTRAL_SIZE,
+                      average: int = SPECTRAL_AVERAGE, sigma: float = SPECTRAL_SIGMA
+                      ) -> torch.Tensor:
+    """Hou & Zhang: R = log A - h * log A, S = |F^-1(exp(R + i Phi))|^2, blurred.
+
+    Computed on the intensity resized to ``size`` x ``size`` and brought back to the
+    input size; the Gaussian blur is a circular convolution, as the map is periodic.
+    """
+    small = F.interpolate(intensity(x), size=(size, size), mode="bilinear", antialias=True,
+                          align_corners=False)
+    spectrum = torch.fft.fft2(small.double())
+    log_amplitude = torch.log(spectrum.abs().clamp(min=1e-12))
+    box = torch.ones(1, 1, average, average, dtype=torch.float64) / average**2
+    smoothed = F.conv2d(F.pad(log_amplitude, (average // 2,) * 4, mode="replicate"), box)
+    residual = log_amplitude - smoothed
+    saliency = torch.fft.ifft2(torch.exp(residual + 1j * torch.angle(spectrum))).abs() ** 2
+    blur = torch.fft.fft2(periodic_gaussian(size, sigma))
+    saliency = torch.fft.ifft2(torch.fft.fft2(saliency) * blur).real
+    return _rescale(saliency.float(), x.shape[-2:])[:, 0]
+
+
+def periodic_gaussian(size: int, sigma: float) -> torch.Tensor:
+    """A normalised 2-D Gaussian on the ``size`` x ``size`` torus, centred at (0, 0)."""
+    offsets = torch.arange(size, dtype=torch.float64)
+    distance = torch.minimum(offsets, size - offsets)
+    profile = torch.exp(-distance**2 / (2 * sigma**2))
+    kernel = profile.view(-1, 1) * profile.view(1, -1)
+    return kernel / kernel.sum()
+
+
+def _region_saliency(image: np.ndarray, segments: int, compactness: float,
+                     spatial_sigma: float) -> np.ndarray:
+    """Region contrast of one (H, W, C) image: SLIC regions, then per region
+    sum_j |R_j| exp(-d_ij^2 / (2 sigma^2)) ||mu_i - mu_j||, with d the distance between
+    region centroids as a fraction of the image diagonal."""
+    labels = slic(image, n_segments=segments, compactness=compactness, start_label=0,
+                  channel_axis=-1)
+    count = labels.max() + 1
+    flat = labels.ravel()
+    sizes = np.bincount(flat, minlength=count).astype(float)
+    colours = np.stack([np.bincount(flat, channel.ravel(), count)
+                        for channel in np.moveaxis(image, -1, 0)], 1) / sizes[:, None]
+    rows, columns = np.indices(labels.shape)
+    diagonal = math.hypot(*labels.shape)
+    centres = np.stack([np.bincount(flat, rows.ravel(), count),
+                        np.bincount(flat, columns.ravel(), count)], 1) / sizes[:, None] / diagonal
+    distance = np.linalg.norm(centres[:, None] - centres[None], axis=-1)
+    contrast = np.linalg.norm(colours[:, None] - colours[None], axis=-1)
+    weights = sizes[None] * np.exp(-distance**2 / (2 * spatial_sigma**2))
+    return (weights * contrast).sum(1)[labels]
+
+
+def region_contrast(x: torch.Tensor, segments: int = 60, compactness: float = 10.0,
+                    spatial_sigma: float = 0.4) -> torch.Tensor:
+    """Region-contrast saliency on SLIC superpixels (colour in RGB; grey images work too)."""
+    images = x.permute(0, 2, 3, 1).double().cpu().numpy()
+    maps = [_region_saliency(image, segments, compactness, spatial_sigma) for image in images]
+    return torch.from_numpy(np.stack(maps)).float().to(x.device)
+
+
+def local_entropy(x: torch.Tensor, radius: int = 4) -> torch.Tensor:
+    """H(x) = -sum_i p_i log2 p_i of the 8-bit grey levels in a disc of ``radius`` around x."""
+    grey = (intensity(x)[:, 0].clamp(0, 1) * 255).round().to(torch.uint8).cpu().numpy()
+    maps = [entropy(image, disk(radius)) for image in grey]
+    return torch.from_numpy(np.stack(maps)).float().to(x.device)
+
+
+CLASSICAL_MAPS = {
+    "centre-surround": centre_surround,
+    "Itti-Koch": itti_koch,
+    "spectral residual": spectral_residual,
+    "region contrast": region_contrast,
+    "local entropy": local_entropy,
+}
+"""The course's bottom-up saliency models by display name."""
