@@ -72,7 +72,7 @@ def _cross_reference_errors(config: Mapping[str, Any]) -> list[str]:
             errors.append(f"config key 'classifiers[{index}].training': {unknown} are not "
                           f"training settings (one of {sorted(training_keys)})")
     return (errors + _evaluation_errors(config) + _cartoonx_errors(config)
-            + _survey_errors(config) + _pv_errors(config))
+            + _survey_errors(config) + _pv_errors(config) + _course_errors(config))
 
 
 def _classifier_and_method_errors(config: Mapping[str, Any], section: str, run_key: str,
@@ -152,6 +152,36 @@ def _pv_errors(config: Mapping[str, Any]) -> list[str]:
     scores = pv.get("study", {}).get("scores")
     if scores is not None and not (PROJECT_ROOT / scores).is_file():
         errors.append(f"config key 'pv.study.scores': no file {scores}")
+    return errors
+
+
+def _course_errors(config: Mapping[str, Any]) -> list[str]:
+    """The course's three classifiers are trained and fit their part: the CAM network pools
+    its features globally into one linear layer, the ViT part needs the zoo's ViT, LRP a
+    CNN; the CAM and ViT parts score maps against per-class masks (a multi-label dataset)."""
+    from common.data import DATASETS
+    from common.explain import METHODS
+
+    course = config.get("course", {})
+    errors = [f"config key 'course.sanity.methods': {method!r} is not an attribution method "
+              f"(one of {sorted(METHODS)})"
+              for method in course.get("sanity", {}).get("methods", []) if method not in METHODS]
+    parts = {"cam": ("resnet18", "resnet50"), "vit": ("vit",),
+             "lrp": ("simple", "resnet18", "resnet50", "vgg")}
+    for part, architectures in parts.items():
+        key = f"config key 'course.{part}.classifier"
+        run = course.get(part, {}).get("classifier", {})
+        if run not in classifier_runs(config):
+            errors.append(f"{key}': {run} is not a trained classifier (add it to 'classifiers')")
+        if run.get("arch") not in architectures:
+            errors.append(f"{key}.arch': {run.get('arch')!r} cannot serve this part "
+                          f"(one of {list(architectures)})")
+        dataset = DATASETS.get(run.get("dataset"))
+        if part != "lrp" and dataset is not None and dataset.task != "multi_label":
+            errors.append(f"{key}.dataset': {run.get('dataset')!r} has no per-class masks "
+                          f"(use scenes)")
+    if course.get("vit", {}).get("median_size", 1) % 2 == 0:
+        errors.append("config key 'course.vit.median_size': the median window needs an odd side")
     return errors
 
 

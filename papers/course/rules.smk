@@ -1,11 +1,171 @@
-"""XAI course: classical saliency, LRP, CAM family, ViT decompositions (issue 9).
+"""XAI course (issue 9): each slide topic as computed figures and tables under results/course/.
 
-Outputs live under results/course/. Every figure and table of this paper is added
-to COURSE_TARGETS by the rule that builds it; the list is empty until the
-paper's issue lands, so `snakemake course` builds nothing rather than a stand-in.
+    snakemake --cores all course                                   # everything below
+    snakemake --cores all results/course/vit_localisation.csv      # one of them
+
+Classical saliency runs on the real photos and is scored against the scenes masks;
+LRP on the digits (linear model) and on the course CNN's real photos (config
+``course.lrp.classifier``); the CAM family on a GAP network and the ViT methods on
+the zoo's ViT, both trained on scenes; the limits of saliency on a detector built
+to fail gradients, and the randomised-network sanity check on the CAM network.
 """
 
-COURSE_TARGETS = []
+from papers.course import plan as course_plan
+
+COURSE = config["course"]
+COURSE_CATEGORY = "XAI course"
+COURSE_TARGETS = [
+    "results/course/classical_localisation.csv",
+    "results/course/lrp_linear.csv",
+    "results/course/cam_localisation.csv",
+    "results/course/vit_localisation.csv",
+    "results/course/limits.csv",
+]
+
+
+rule course_classical:
+    """Centre-surround, Itti-Koch, spectral residual, region contrast, local entropy."""
+    input:
+        **course_plan.data_files("scenes", "test"),
+        **course_plan.data_files("photos", "test"),
+    output:
+        table=report("results/course/classical_localisation.csv",
+                     caption="report/classical.rst", category=COURSE_CATEGORY),
+        pdf="results/course/classical_photos.pdf",
+        png=report("results/course/classical_photos.png", caption="report/classical.rst",
+                   category=COURSE_CATEGORY),
+    params:
+        localisation=COURSE["localisation"],
+        photos=COURSE["classical"]["photos"],
+        device=config["device"],
+    log:
+        "logs/course/classical.log",
+    threads: 2
+    resources:
+        mem_mb=3000,
+    conda:
+        "../../envs/xai.yaml"
+    script:
+        "scripts/classical.py"
+
+
+rule course_lrp:
+    """The linear counterexample, conservation by layer, LRP-0 vs gradient x input, rules."""
+    input:
+        weights=course_plan.classifier_file(COURSE["lrp"]["classifier"]),
+        **course_plan.data_files("digits", "train", "test"),
+        lrp_data=f"resources/data/{COURSE['lrp']['classifier']['dataset']}/manifest.json",
+        lrp_data_test=f"resources/data/{COURSE['lrp']['classifier']['dataset']}/test.npz",
+    output:
+        linear=report("results/course/lrp_linear.csv", caption="report/lrp.rst",
+                      category=COURSE_CATEGORY),
+        conservation="results/course/lrp_conservation.csv",
+        rules="results/course/lrp_rules.csv",
+        pdf="results/course/lrp_rules.pdf",
+        png=report("results/course/lrp_rules.png", caption="report/lrp.rst",
+                   category=COURSE_CATEGORY),
+    params:
+        lrp=COURSE["lrp"],
+        device=config["device"],
+    log:
+        "logs/course/lrp.log",
+    threads: 2
+    resources:
+        mem_mb=3000,
+    conda:
+        "../../envs/xai.yaml"
+    script:
+        "scripts/lrp.py"
+
+
+rule course_cam:
+    """CAM, Grad-CAM, Grad-CAM++ and EigenGrad-CAM, and their pointing game."""
+    input:
+        weights=course_plan.classifier_file(COURSE["cam"]["classifier"]),
+        **course_plan.data_files("scenes", "test"),
+    output:
+        table=report("results/course/cam_localisation.csv", caption="report/cam.rst",
+                     category=COURSE_CATEGORY),
+        pdf="results/course/cam.pdf",
+        png=report("results/course/cam.png", caption="report/cam.rst",
+                   category=COURSE_CATEGORY),
+    params:
+        localisation=COURSE["localisation"],
+        device=config["device"],
+    log:
+        "logs/course/cam.log",
+    threads: 2
+    resources:
+        mem_mb=3000,
+        gpu=1,
+    conda:
+        "../../envs/xai.yaml"
+    script:
+        "scripts/cam.py"
+
+
+rule course_vit:
+    """TextSpan decomposition and its check, CHILI head weights, LeGrad, localisation."""
+    input:
+        weights=course_plan.classifier_file(COURSE["vit"]["classifier"]),
+        **course_plan.data_files("scenes", "train", "test"),
+    output:
+        decomposition=report("results/course/vit_decomposition.csv",
+                             caption="report/vit.rst", category=COURSE_CATEGORY),
+        heads_pdf="results/course/vit_heads.pdf",
+        heads_png=report("results/course/vit_heads.png", caption="report/vit.rst",
+                         category=COURSE_CATEGORY),
+        table=report("results/course/vit_localisation.csv", caption="report/vit.rst",
+                     category=COURSE_CATEGORY),
+        maps_pdf="results/course/vit_maps.pdf",
+        maps_png=report("results/course/vit_maps.png", caption="report/vit.rst",
+                        category=COURSE_CATEGORY),
+    params:
+        localisation=COURSE["localisation"],
+        vit=COURSE["vit"],
+        device=config["device"],
+    log:
+        "logs/course/vit.log",
+    threads: 2
+    resources:
+        mem_mb=3000,
+        gpu=1,
+    conda:
+        "../../envs/xai.yaml"
+    script:
+        "scripts/vit.py"
+
+
+rule course_limits:
+    """Saturation and spurious sensitivity on a built detector; the randomisation check."""
+    input:
+        weights=course_plan.classifier_file(COURSE["cam"]["classifier"]),
+        **course_plan.data_files("scenes", "test"),
+    output:
+        limits=report("results/course/limits.csv", caption="report/limits.rst",
+                      category=COURSE_CATEGORY),
+        limits_pdf="results/course/limits.pdf",
+        limits_png=report("results/course/limits.png", caption="report/limits.rst",
+                          category=COURSE_CATEGORY),
+        sanity=report("results/course/sanity.csv", caption="report/limits.rst",
+                      category=COURSE_CATEGORY),
+        sanity_pdf="results/course/sanity.pdf",
+        sanity_png=report("results/course/sanity.png", caption="report/limits.rst",
+                          category=COURSE_CATEGORY),
+    params:
+        localisation=COURSE["localisation"],
+        sanity=COURSE["sanity"],
+        device=config["device"],
+    log:
+        "logs/course/limits.log",
+    threads: 2
+    resources:
+        mem_mb=3000,
+        gpu=1,
+    conda:
+        "../../envs/xai.yaml"
+    script:
+        "scripts/limits.py"
 
 
 rule course:
