@@ -20,11 +20,17 @@ from zennit.composites import LayerMapComposite, layer_map_base
 from zennit.rules import AlphaBeta, Epsilon, Gamma
 from zennit.types import Convolution, Linear
 
+# zennit shifts the denominators of residual sums and average pooling by 1e-6 (its default).
+# LRP-0 is defined without any shift: with it, a sum whose terms nearly cancel would lose
+# their large opposite relevances, and LRP-0 would no longer equal gradient x input.
+NORM_STABILISER = 1e-6
+ZERO_RULE_STABILISER = 1e-12
+
 
 def _rule(rule: str, epsilon: float, gamma: float, beta: float, bias: bool):
     zero_params = None if bias else ["bias"]
     if rule == "zero":
-        return Epsilon(epsilon=1e-12, zero_params=zero_params)
+        return Epsilon(epsilon=ZERO_RULE_STABILISER, zero_params=zero_params)
     if rule == "epsilon":
         return Epsilon(epsilon=epsilon, zero_params=zero_params)
     if rule == "gamma":
@@ -39,7 +45,9 @@ def composite(model: nn.Module, rule: str = "epsilon", epsilon: float = 0.25,
     """The zennit composite for ``rule`` on every convolution and dense layer of ``model``."""
     del model  # one composite serves every zoo model
     chosen = _rule(rule, epsilon, gamma, beta, bias)
-    return LayerMapComposite(layer_map=[*layer_map_base(), (Convolution, chosen), (Linear, chosen)],
+    stabiliser = ZERO_RULE_STABILISER if rule == "zero" else NORM_STABILISER
+    return LayerMapComposite(layer_map=[*layer_map_base(stabiliser), (Convolution, chosen),
+                                        (Linear, chosen)],
                              canonizers=[SequentialMergeBatchNorm()])
 
 
