@@ -25,7 +25,7 @@ def odd_patch_image(seed: int = 0) -> torch.Tensor:
 
 
 @pytest.mark.parametrize("model", ["spectral residual", "Itti-Koch", "centre-surround",
-                                   "region contrast"])
+                                   "region contrast", "MST distance"])
 def test_saliency_peaks_on_the_one_odd_patch(model):
     saliency = CLASSICAL_MAPS[model](odd_patch_image())[0]
     row, column = divmod(int(saliency.flatten().argmax()), 128)

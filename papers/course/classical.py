@@ -1,6 +1,6 @@
 """Saliency before deep learning (course, part 1): where does a viewer look first?
 
-Five bottom-up models, each a function of a batch of images (B, C, H, W) in
+Six bottom-up models, each a function of a batch of images (B, C, H, W) in
 [0, 1] returning one map per image (B, H, W), larger meaning more salient:
 
 - :func:`centre_surround`: S(x) = |I(x) - mean over a neighbourhood of I|;
@@ -12,6 +12,9 @@ Five bottom-up models, each a function of a batch of images (B, C, H, W) in
 - :func:`region_contrast`: SLIC superpixels scored by their colour contrast to
   every other region, weighted by size and spatial proximity (the slide's
   S(R_i) = sum_j w_ij ||mu_i - mu_j||, with Cheng et al.'s weights);
+- :func:`tree_distance`: the slide's graph model: superpixels as nodes, colour
+  distances as edges, saliency as the distance along the minimum spanning tree to
+  the image border;
 - :func:`local_entropy`: the entropy of the grey-level histogram in a disc.
 
 None of them looks at a classifier: they are the baseline that the course's
@@ -25,6 +28,8 @@ import math
 import numpy as np
 import torch
 import torch.nn.functional as F
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import dijkstra, minimum_spanning_tree
 from skimage.filters.rank import entropy
 from skimage.morphology import disk
 from skimage.segmentation import slic
@@ -184,18 +189,24 @@ def periodic_gaussian(size: int, sigma: float) -> torch.Tensor:
     return kernel / kernel.sum()
 
 
-def _region_saliency(image: np.ndarray, segments: int, compactness: float,
-                     spatial_sigma: float) -> np.ndarray:
-    """Region contrast of one (H, W, C) image: SLIC regions, then per region
-    sum_j |R_j| exp(-d_ij^2 / (2 sigma^2)) ||mu_i - mu_j||, with d the distance between
-    region centroids as a fraction of the image diagonal."""
+def superpixels(image: np.ndarray, segments: int, compactness: float):
+    """SLIC labels (H, W) of one (H, W, C) image, and each region's pixel count and mean colour."""
     labels = slic(image, n_segments=segments, compactness=compactness, start_label=0,
                   channel_axis=-1)
-    count = labels.max() + 1
-    flat = labels.ravel()
+    count, flat = labels.max() + 1, labels.ravel()
     sizes = np.bincount(flat, minlength=count).astype(float)
     colours = np.stack([np.bincount(flat, channel.ravel(), count)
                         for channel in np.moveaxis(image, -1, 0)], 1) / sizes[:, None]
+    return labels, sizes, colours
+
+
+def _region_saliency(image: np.ndarray, segments: int, compactness: float,
+                     spatial_sigma: float) -> np.ndarray:
+    """Region contrast of one (H, W, C) image: per SLIC region
+    sum_j |R_j| exp(-d_ij^2 / (2 sigma^2)) ||mu_i - mu_j||, with d the distance between
+    region centroids as a fraction of the image diagonal."""
+    labels, sizes, colours = superpixels(image, segments, compactness)
+    flat, count = labels.ravel(), len(sizes)
     rows, columns = np.indices(labels.shape)
     diagonal = math.hypot(*labels.shape)
     centres = np.stack([np.bincount(flat, rows.ravel(), count),
@@ -214,6 +225,33 @@ def region_contrast(x: torch.Tensor, segments: int = 60, compactness: float = 10
     return torch.from_numpy(np.stack(maps)).float().to(x.device)
 
 
+def _tree_saliency(image: np.ndarray, segments: int, compactness: float) -> np.ndarray:
+    """MST saliency of one (H, W, C) image: the graph of adjacent SLIC regions weighted by
+    their colour distance, its minimum spanning tree, and each region's path length along
+    the tree to the nearest region on the image border (the background prior)."""
+    labels, _, colours = superpixels(image, segments, compactness)
+    neighbours = np.concatenate([
+        np.stack([labels[:, :-1].ravel(), labels[:, 1:].ravel()], 1),
+        np.stack([labels[:-1].ravel(), labels[1:].ravel()], 1)])
+    neighbours = np.unique(np.sort(neighbours[neighbours[:, 0] != neighbours[:, 1]], 1), axis=0)
+    # a tiny floor keeps edges between identical colours in the sparse graph
+    weights = np.linalg.norm(colours[neighbours[:, 0]] - colours[neighbours[:, 1]], axis=1)
+    graph = coo_matrix((weights + 1e-9, (neighbours[:, 0], neighbours[:, 1])),
+                       shape=(len(colours),) * 2)
+    border = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
+    distance = dijkstra(minimum_spanning_tree(graph), directed=False, indices=border,
+                        min_only=True)
+    return distance[labels]
+
+
+def tree_distance(x: torch.Tensor, segments: int = 60, compactness: float = 10.0) -> torch.Tensor:
+    """Graph-based saliency on a minimum spanning tree of superpixels (the slides' graph
+    model, after Tu et al. 2016): how far, in colour, a region is from the border."""
+    images = x.permute(0, 2, 3, 1).double().cpu().numpy()
+    maps = [_tree_saliency(image, segments, compactness) for image in images]
+    return torch.from_numpy(np.stack(maps)).float().to(x.device)
+
+
 def local_entropy(x: torch.Tensor, radius: int = 4) -> torch.Tensor:
     """H(x) = -sum_i p_i log2 p_i of the 8-bit grey levels in a disc of ``radius`` around x."""
     grey = (intensity(x)[:, 0].clamp(0, 1) * 255).round().to(torch.uint8).cpu().numpy()
@@ -226,6 +264,7 @@ CLASSICAL_MAPS = {
     "Itti-Koch": itti_koch,
     "spectral residual": spectral_residual,
     "region contrast": region_contrast,
+    "MST distance": tree_distance,
     "local entropy": local_entropy,
 }
 """The course's bottom-up saliency models by display name."""
