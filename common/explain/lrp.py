@@ -4,11 +4,12 @@ One rule for every convolution and dense layer (``zero``, ``epsilon``, ``gamma``
 or ``alpha_beta`` with alpha = beta + 1), with or without the bias in the
 rule's denominator; zennit's base map handles activations (pass), residual
 sums and average pooling (normalised by their inputs). Batch norm is merged
-into the preceding convolution first (zennit's SequentialMergeBatchNorm, which
-pairs a convolution with the batch norm registered right after it: true of
-every zoo model, the residual blocks included), so relevance flows through the
-network as it computes in eval mode. The output relevance is the
-target logit, so conservation means the input relevance sums to that logit.
+into the preceding convolution first (zennit's SequentialMergeBatchNorm, made
+exact by :class:`ExactMergeBatchNorm`; it pairs a convolution with the batch
+norm registered right after it: true of every zoo model, the residual blocks
+included), so relevance flows through the network as it computes in eval mode.
+The output relevance is the target logit, so conservation means the input
+relevance sums to that logit.
 """
 
 from __future__ import annotations
@@ -25,6 +26,23 @@ from zennit.types import Convolution, Linear
 # their large opposite relevances, and LRP-0 would no longer equal gradient x input.
 NORM_STABILISER = 1e-6
 ZERO_RULE_STABILISER = 1e-12
+
+
+class ExactMergeBatchNorm(SequentialMergeBatchNorm):
+    """zennit's SequentialMergeBatchNorm, leaving each merged batch norm exactly the identity.
+
+    zennit resets the batch norm to running variance 1 but keeps its eps, so the
+    merged network computes x / sqrt(1 + eps) where the model computes x: about
+    5e-6 per layer. Where a residual sum nearly cancels, LRP divides by that sum,
+    and the mismatch grew to 2.5 % of the largest relevance on a trained ResNet18.
+    A running variance of 1 - eps makes the batch norm the identity; zennit
+    restores the original statistics when the canonizer is removed.
+    """
+
+    @staticmethod
+    def merge_batch_norm(modules, batch_norm):
+        SequentialMergeBatchNorm.merge_batch_norm(modules, batch_norm)
+        batch_norm.running_var.data -= batch_norm.eps
 
 
 def _rule(rule: str, epsilon: float, gamma: float, beta: float, bias: bool):
@@ -48,7 +66,7 @@ def composite(model: nn.Module, rule: str = "epsilon", epsilon: float = 0.25,
     stabiliser = ZERO_RULE_STABILISER if rule == "zero" else NORM_STABILISER
     return LayerMapComposite(layer_map=[*layer_map_base(stabiliser), (Convolution, chosen),
                                         (Linear, chosen)],
-                             canonizers=[SequentialMergeBatchNorm()])
+                             canonizers=[ExactMergeBatchNorm()])
 
 
 def relevance(model, x, target, layers=(), **rule_params):
