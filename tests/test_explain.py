@@ -282,13 +282,10 @@ def test_lrp_zero_equals_gradient_x_input_without_biases():
                           explain(model, x, target, "gradient_x_input"), atol=1e-5, rtol=1e-3)
 
 
-def test_lrp_zero_equals_gradient_x_input_through_residual_sums_with_biases():
-    """LRP-0 has no stabiliser, and batch norm merges exactly: zennit's default 1e-6 on
-    residual sums and pooling made the two differ by 0.5 % of the largest value on this
-    network, and its merged batch norms (x / sqrt(1 + eps)) by 2e-5."""
-    from common.explain.gradients import gradient_x_input
-    from common.explain.lrp import relevance
-
+@pytest.fixture
+def trained_looking_resnet():
+    """A float64 ResNet18 whose batch norms have non-trivial statistics and biases, and an
+    input batch: what a merged network must reproduce exactly."""
     torch.manual_seed(0)
     model = build_classifier("resnet18", num_classes=3, image_size=16, base_width=4).eval()
     model = model.double()
@@ -296,26 +293,32 @@ def test_lrp_zero_equals_gradient_x_input_through_residual_sums_with_biases():
         for module in model.modules():
             if isinstance(module, torch.nn.BatchNorm2d):
                 module.running_mean.normal_(0, 0.1)
+                module.running_var.uniform_(0.01, 2.0)
                 module.bias.normal_(0, 0.1)
-    x = torch.rand(2, 3, 16, 16, dtype=torch.float64)
+    return model, torch.rand(2, 3, 16, 16, dtype=torch.float64)
+
+
+def test_lrp_zero_equals_gradient_x_input_through_residual_sums_with_biases(
+        trained_looking_resnet):
+    """LRP-0 has no stabiliser, and batch norm merges exactly: zennit's default 1e-6 on
+    residual sums and pooling made the two differ by 0.5 % of the largest value on such a
+    network, and its merged batch norms (x / sqrt(1 + eps)) by 2e-5."""
+    from common.explain.gradients import gradient_x_input
+    from common.explain.lrp import relevance
+
+    model, x = trained_looking_resnet
     target = torch.tensor([0, 2])
     lrp_zero = relevance(model, x, target, rule="zero")[0]
     reference = gradient_x_input(model, x, target)
     assert (lrp_zero - reference).abs().max() < 1e-7 * reference.abs().max()
 
 
-def test_exact_batch_norm_merge_keeps_the_function_and_restores_the_model():
+def test_exact_batch_norm_merge_keeps_the_function_and_restores_the_model(
+        trained_looking_resnet):
     from common.explain.lrp import composite
 
-    torch.manual_seed(5)
-    model = build_classifier("resnet18", num_classes=3, image_size=16, base_width=4).eval()
-    model = model.double()
-    with torch.no_grad():
-        for module in model.modules():
-            if isinstance(module, torch.nn.BatchNorm2d):
-                module.running_var.uniform_(0.01, 2.0)
+    model, x = trained_looking_resnet
     before = {key: value.clone() for key, value in model.state_dict().items()}
-    x = torch.rand(2, 3, 16, 16, dtype=torch.float64)
     with torch.no_grad():
         expected = model(x)
         with composite(model, rule="zero").context(model) as merged:
