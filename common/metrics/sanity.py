@@ -77,12 +77,14 @@ def similarities(reference: torch.Tensor, other: torch.Tensor) -> dict[str, torc
 
 def parameter_randomisation(model: nn.Module, x: torch.Tensor, target: torch.Tensor,
                             method: str, cascading: bool = True, seed: int = 0,
-                            **params) -> list[dict]:
+                            keep_maps: bool = False, **params) -> list[dict]:
     """Similarity of each randomised model's map to the trained model's, stage by stage.
 
     Returns one record per stage: {"stage", "randomised" (the stages
-    re-initialised), and one (B,) tensor per similarity}. Cascading randomises
-    every stage from the output down to this one; independent only this one.
+    re-initialised), and one (B,) tensor per similarity}, plus the randomised
+    model's attribution under "attribution" with ``keep_maps`` (to score it
+    otherwise, e.g. against object masks). Cascading randomises every stage from
+    the output down to this one; independent only this one.
     """
     reference = explain(model, x, target, method, **params)
     names = randomisation_stages(model)
@@ -92,7 +94,8 @@ def parameter_randomisation(model: nn.Module, x: torch.Tensor, target: torch.Ten
         randomised = reinitialise(model, randomised_stages, seed)
         attribution = explain(randomised, x, target, method, **params)
         records.append({"stage": stage, "randomised": randomised_stages,
-                        **similarities(reference, attribution)})
+                        **similarities(reference, attribution),
+                        **({"attribution": attribution} if keep_maps else {})})
     return records
 
 

@@ -11,7 +11,12 @@ look like the object, after the whole network is random does not explain the mod
 import torch
 
 from common.explain import explain
-from common.metrics.sanity import randomisation_stages, reinitialise, similarities
+from common.metrics.sanity import (
+    SIMILARITIES,
+    parameter_randomisation,
+    randomisation_stages,
+    reinitialise,
+)
 from common.models import load_classifier
 from common.plotting import map_grid, save_figure
 from common.tracking import Job
@@ -40,20 +45,17 @@ def detector_outputs(smk, job) -> None:
 
 def sanity_rows(model, x, target, masks, methods, tolerance: int) -> list[dict]:
     """One row per method and cascading depth: similarity to the trained map, localisation."""
-    stages = randomisation_stages(model)
     rows = []
     for method in methods:
         trained = explain(model, x, target, method)
         rows.append({"method": method, "randomised_down_to": "(trained)", "stages": 0,
                      **localisation(trained.abs().sum(1), masks, tolerance)})
-        for depth in range(1, len(stages) + 1):
-            randomised = reinitialise(model, stages[:depth], seed=0)
-            attribution = explain(randomised, x, target, method)
-            rows.append({"method": method, "randomised_down_to": stages[depth - 1],
+        records = parameter_randomisation(model, x, target, method, keep_maps=True)
+        for depth, record in enumerate(records, 1):
+            rows.append({"method": method, "randomised_down_to": record["stage"],
                          "stages": depth,
-                         **{name: values.nanmean().item() for name, values
-                            in similarities(trained, attribution).items()},
-                         **localisation(attribution.abs().sum(1), masks, tolerance)})
+                         **{name: record[name].nanmean().item() for name in SIMILARITIES},
+                         **localisation(record["attribution"].abs().sum(1), masks, tolerance)})
     return rows
 
 
