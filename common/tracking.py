@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from common import PROJECT_ROOT, provenance
+from common.io import atomic_path
 
 LOGGER = logging.getLogger("xai")
 WANDB_ROOT = Path("wandb")
@@ -187,6 +188,12 @@ class Job:
         import wandb
 
         self.run.log({key: wandb.Table(dataframe=frame)})
+
+    def save_table(self, key: str, frame, path: str | os.PathLike) -> None:
+        """Write a pandas DataFrame as CSV to ``path`` atomically and log it to W&B as ``key``."""
+        with atomic_path(path) as temporary:
+            frame.to_csv(temporary, index=False)
+        self.log_table(key, frame)
 
     def _wandb_record(self) -> dict[str, Any]:
         mode = os.environ.get("WANDB_MODE", "offline")

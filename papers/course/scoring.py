@@ -1,16 +1,14 @@
 """What every course table shares: which class to explain on multi-label images, how a
-map is scored against the ground-truth masks of the ``scenes`` data, how a table is saved."""
+map is scored against the ground-truth masks of the ``scenes`` data."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import pandas as pd
 import torch
 from torch import nn
 
 from common.data import ImageSplit, load_split
-from common.io import atomic_path
 from common.metrics.comparison import auc_judd
 from common.metrics.localisation import energy_pointing_game, iou, pointing_game
 
@@ -54,11 +52,3 @@ def random_maps(shape, seed: int) -> torch.Tensor:
     """Uniform noise maps: the chance level of every localisation score."""
     return torch.rand(shape, generator=torch.Generator().manual_seed(seed))
 
-
-def save_table(job, key: str, rows: list[dict], path: str) -> pd.DataFrame:
-    """Write ``rows`` as a CSV atomically and log them to the job's W&B run as ``key``."""
-    table = pd.DataFrame(rows)
-    with atomic_path(path) as temporary:
-        table.to_csv(temporary, index=False)
-    job.log_table(key, table)
-    return table

@@ -6,6 +6,8 @@ network's feature normalisation, if any), so that CAM's weights are the linear
 layer's; each image's explained class is its present class with the highest logit.
 """
 
+import pandas as pd
+
 from common.explain.cam import class_activation_map, eigen_grad_cam, grad_cam, grad_cam_plus_plus
 from common.models import load_classifier
 from common.plotting import map_grid, save_figure
@@ -15,7 +17,6 @@ from papers.course.scoring import (
     explained_class,
     localisation,
     random_maps,
-    save_table,
     scenes_images,
 )
 
@@ -39,7 +40,7 @@ def main(smk) -> None:
         rows = [{"method": name, "images": len(x), **localisation(values, masks,
                                                                    settings["tolerance"])}
                 for name, values in maps.items()]
-        save_table(job, "cam_localisation", rows, smk.output.table)
+        job.save_table("cam_localisation", pd.DataFrame(rows), smk.output.table)
         shown = {name: values[:FIGURE_IMAGES] for name, values in maps.items()
                  if name in CAM_FAMILY}
         titles = [scenes.classes[int(label)] for label in target[:FIGURE_IMAGES]]

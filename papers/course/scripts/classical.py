@@ -7,13 +7,14 @@ they are what a model must beat to be said to find objects rather than the middl
 
 from pathlib import Path
 
+import pandas as pd
 import torch
 
 from common.data import load_split
 from common.plotting import map_grid, save_figure
 from common.tracking import Job
 from papers.course.classical import CLASSICAL_MAPS
-from papers.course.scoring import localisation, random_maps, save_table, scenes_images
+from papers.course.scoring import localisation, random_maps, scenes_images
 
 
 def centre_bias(count: int, side: int) -> torch.Tensor:
@@ -46,7 +47,7 @@ def main(smk) -> None:
         rows = [{"model": name, "images": len(objects),
                  **localisation(values, objects, settings["tolerance"])}
                 for name, values in maps.items()]
-        save_table(job, "classical_localisation", rows, smk.output.table)
+        job.save_table("classical_localisation", pd.DataFrame(rows), smk.output.table)
         save_figure(photo_figure(smk.input.photos, smk.params.photos), smk.output.pdf,
                     smk.output.png)
         job.log_figure("classical_photos", smk.output.png)

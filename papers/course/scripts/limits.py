@@ -8,6 +8,7 @@ against the explained object's mask. A method whose maps stay similar, and still
 look like the object, after the whole network is random does not explain the model.
 """
 
+import pandas as pd
 import torch
 
 from common.explain import explain
@@ -25,7 +26,6 @@ from papers.course.scoring import (
     class_masks,
     explained_class,
     localisation,
-    save_table,
     scenes_images,
 )
 
@@ -34,7 +34,7 @@ FIGURE_IMAGES = 3
 
 def detector_outputs(smk, job) -> None:
     model, x = SaturatedDetector(), example_image()
-    save_table(job, "limits", region_table(model, x), smk.output.limits)
+    job.save_table("limits", pd.DataFrame(region_table(model, x)), smk.output.limits)
     target = torch.ones(1, dtype=torch.long)
     maps = {name: explain(model, x, target, name, **params).abs()[:, 0]
             for name, params in LIMIT_METHODS.items()}
@@ -68,8 +68,8 @@ def main(smk) -> None:
         x = scenes.images.to(job.device)
         target = explained_class(model, x, scenes.labels)
         masks = class_masks(scenes.masks, target)
-        save_table(job, "sanity", sanity_rows(model, x, target, masks, sanity["methods"],
-                                              settings["tolerance"]), smk.output.sanity)
+        rows = sanity_rows(model, x, target, masks, sanity["methods"], settings["tolerance"])
+        job.save_table("sanity", pd.DataFrame(rows), smk.output.sanity)
         everything = reinitialise(model, randomisation_stages(model), seed=0)
         shown = x[:FIGURE_IMAGES]
         maps = {f"{method} ({state})": explain(network, shown, target[:FIGURE_IMAGES],

@@ -11,6 +11,7 @@ LRP-0 against gradient x input, and the effect of epsilon and gamma on real phot
 
 from pathlib import Path
 
+import pandas as pd
 import torch
 from sklearn.linear_model import LogisticRegression
 
@@ -26,7 +27,6 @@ from papers.course.relevance import (
     lrp_zero_gap,
     negative_share,
 )
-from papers.course.scoring import save_table
 
 
 def linear_rows(manifest: str, seed: int) -> list[dict]:
@@ -69,17 +69,19 @@ def conservation_rows(model, x, target, rules: dict[str, dict]) -> list[dict]:
 
 def main(smk) -> None:
     settings = smk.params.lrp
-    with Job(smk, seed=settings["classifier"]["seed"]) as job:
-        save_table(job, "lrp_linear", linear_rows(smk.input.digits, settings["classifier"]["seed"]),
-                   smk.output.linear)
+    seed = settings["classifier"]["seed"]
+    with Job(smk, seed=seed) as job:
+        job.save_table("lrp_linear", pd.DataFrame(linear_rows(smk.input.digits, seed)),
+                       smk.output.linear)
         model = load_classifier(smk.input.weights, job.device)
         photos = load_split(Path(smk.input.lrp_data).parent, "test")
         x = photos.images[:settings["images"]].to(job.device)
         with torch.no_grad():
             target = model(x).argmax(1)
         rules = rule_settings(settings)
-        save_table(job, "lrp_conservation", conservation_rows(model, x, target, rules),
-                   smk.output.conservation)
+        job.save_table("lrp_conservation",
+                       pd.DataFrame(conservation_rows(model, x, target, rules)),
+                       smk.output.conservation)
         maps = {name: lrp(model, x, target, **rule).sum(1) for name, rule in rules.items()}
         gap = lrp_zero_gap(model, x, target)
         rows = [{"rule": name, "images": len(x),
@@ -87,7 +89,7 @@ def main(smk) -> None:
                  "top10_share": concentration(values).mean().item(),
                  "lrp0_vs_gradient_x_input": gap}
                 for name, values in maps.items()]
-        save_table(job, "lrp_rules", rows, smk.output.rules)
+        job.save_table("lrp_rules", pd.DataFrame(rows), smk.output.rules)
         titles = [photos.classes[int(label)] for label in target]
         save_figure(map_grid(x, titles, maps, signed=True), smk.output.pdf, smk.output.png)
         job.log_figure("lrp_rules", smk.output.png)

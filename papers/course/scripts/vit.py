@@ -10,6 +10,7 @@ figure of those maps.
 
 from typing import NamedTuple
 
+import pandas as pd
 import torch
 
 from common.models import load_classifier
@@ -90,8 +91,8 @@ def main(smk) -> None:
         weights = head_weights(head_ious(probe_filtered, probe.masks), vit["alpha"])
         x, target, masks, decomposition, classes = explained(
             model, smk.input.scenes, "test", settings["images"], job.device)
-        scoring.save_table(job, "vit_decomposition", decomposition_rows(decomposition),
-                           smk.output.decomposition)
+        job.save_table("vit_decomposition", pd.DataFrame(decomposition_rows(decomposition)),
+                       smk.output.decomposition)
         save_figure(heads_figure(decomposition.tokens.sum(-1).mean(0), weights),
                     smk.output.heads_pdf, smk.output.heads_png)
         maps = {name: to_pixels(values, x.shape[-2:]) for name, values in
@@ -100,7 +101,7 @@ def main(smk) -> None:
         rows = [{"map": name, "images": len(x),
                  **scoring.localisation(values, masks, settings["tolerance"])}
                 for name, values in scored.items()]
-        scoring.save_table(job, "vit_localisation", rows, smk.output.table)
+        job.save_table("vit_localisation", pd.DataFrame(rows), smk.output.table)
         shown = {name: values[:FIGURE_IMAGES] for name, values in maps.items()}
         titles = [classes[int(label)] for label in target[:FIGURE_IMAGES]]
         save_figure(map_grid(x[:FIGURE_IMAGES], titles, shown, signed=True),

@@ -2,7 +2,6 @@
 
 import pandas as pd
 
-from common.io import atomic_path
 from common.tracking import Job
 from papers.pv.claims import all_claims
 
@@ -11,9 +10,7 @@ def main(smk) -> None:
     with Job(smk, seed=0) as job:
         claims = all_claims(pd.read_csv(smk.input.table1), pd.read_csv(smk.input.tests),
                             pd.read_csv(smk.input.invariance), smk.params.alpha)
-        with atomic_path(smk.output.table) as temporary:
-            claims.to_csv(temporary, index=False)
-        job.log_table("claims", claims)
+        job.save_table("claims", claims, smk.output.table)
 
 
 main(snakemake)  # noqa: F821 (injected by Snakemake)
