@@ -17,12 +17,11 @@ scales' batch sizes (32 and the paper's 64; at 224 px a batch of 64 needs about
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 
 import torch
 
 from common.models import build_classifier
+from common.timing import images_per_second
 from papers.pv.decoder import Decoder, Encoder, LossWeights, loss_terms, total_loss
 from papers.pv.perception import explain_top_class
 from papers.pv.training import decoder_kwargs
@@ -30,24 +29,6 @@ from papers.pv.training import decoder_kwargs
 SCALES = {"embedded": {"image_size": 48, "base_width": 16, "width_scale": 0.25, "batch": 32},
           "paper": {"image_size": 224, "base_width": 64, "width_scale": 1.0, "batch": 64}}
 LOSSES = {"paper loss": LossWeights(0.2, 0.4, 0.4), "MSE only": LossWeights(1.0, 0.0, 0.0)}
-
-
-def _synchronise(device: str) -> None:
-    if device == "cuda":
-        torch.cuda.synchronize()
-
-
-def images_per_second(step, batch: int, repeats: int, device: str) -> float:
-    """Median throughput of ``step()`` over ``repeats`` timed calls after one warm-up."""
-    step()
-    times = []
-    for _ in range(repeats):
-        _synchronise(device)
-        started = time.perf_counter()
-        step()
-        _synchronise(device)
-        times.append(time.perf_counter() - started)
-    return batch / statistics.median(times)
 
 
 def bench_scale(scale: str, device: str, repeats: int, batch: int | None = None) -> list[dict]:
