@@ -111,6 +111,17 @@ MALFORMED = [
     (["pv", "simulated_respondents", "p_prediction", "pv", "model_wrong"], 1.5,
      "pv.simulated_respondents.p_prediction.pv.model_wrong"),
     (["training", "resnet50", "init_weights"], 5, "training.resnet50.init_weights"),
+    (["dxai", "datasets"], ["peppers", "scenes"], "dxai.datasets"),
+    (["dxai", "classifier"], "vgg", "dxai.datasets"),
+    (["dxai", "cross_classifier", "classifiers"], ["resnet18", "vit"], "dxai.cross_classifier"),
+    (["dxai", "pixel_removal", "dataset"], "digits", "dxai.pixel_removal.dataset"),
+    (["dxai", "architecture", "stages"], 6, "dxai.datasets"),
+    (["dxai", "architecture", "branches"], 1, "dxai.architecture.branches"),
+    (["dxai", "ablation", "branches"], 5, "dxai.ablation.branches"),
+    (["dxai", "evaluation", "heatmap_methods"], ["gradcam", "magic"],
+     "dxai.evaluation.heatmap_methods"),
+    (["dxai", "training", "ema"], 1.0, "dxai.training.ema"),
+    (["dxai", "stability", "seeds"], [0], "dxai.stability.seeds"),
 ]
 
 

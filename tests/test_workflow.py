@@ -40,6 +40,8 @@ def test_dry_run_plans_every_target(pristine_copy, extra):
 def test_paper_scale_plans_every_classifier(pristine_copy):
     result = snakemake(["-n", "--cores", "1", "--configfile", "config/paper.yaml"], pristine_copy)
     assert re.search(r"^train_classifier\s+14$", result.stdout, re.MULTILINE)
+    # DXAI: 5 datasets, Simple on Table 3's four, 2 ablations, 2 more stability seeds
+    assert re.search(r"^dxai_train\s+13$", result.stdout, re.MULTILINE)
 
 
 def test_each_paper_and_figure_is_its_own_target(pristine_copy):

@@ -1,0 +1,215 @@
+"""DXAI (papers/dxai): the networks' structure, Eq. 5, resumable training, the measures, and a
+known answer: on peppers (classes differ by hue only), removing the distinct part of a
+briefly trained DXAI moves a colour classifier towards the uniform prediction."""
+
+from dataclasses import replace
+
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from common.data import build_dataset
+from papers.dxai.decompose import Decomposer, naive_agnostic
+from papers.dxai.evaluation import (
+    beta_probabilities,
+    betas,
+    mask_share,
+    normalised_auc,
+    normalised_spread,
+)
+from papers.dxai.model import Architecture, BranchedGenerator, Discriminator, MappingNetwork
+from papers.dxai.training import (
+    LossWeights,
+    Networks,
+    Run,
+    Settings,
+    alpha_blend,
+    distinct_mask,
+    ema_state,
+    psnr,
+    train,
+)
+
+TINY = Architecture(image_size=16, channels=3, classes=3, branches=3, width=4, max_width=8,
+                    stages=2, bottleneck=1, style_dim=8, latent_dim=4, mapping_width=16)
+
+
+def settings(**changes) -> Settings:
+    base = Settings(iterations=6, batch_size=4, lr_generator=1e-3, lr_mapping=1e-5,
+                    lr_discriminator=1e-3, weight_decay=1e-4, ema=0.9, evaluate_every=2,
+                    checkpoint_every=3, augment=True, weights=LossWeights())
+    return replace(base, **changes)
+
+
+class MeanColour(nn.Module):
+    """A colour classifier: logistic regression on an image's mean colour."""
+
+    def __init__(self, classes: int):
+        super().__init__()
+        self.linear = nn.Linear(3, classes)
+
+    def forward(self, x):
+        return self.linear(x.mean(dim=(2, 3)))
+
+
+def fit_mean_colour(images: torch.Tensor, labels: torch.Tensor) -> MeanColour:
+    torch.manual_seed(0)
+    model = MeanColour(int(labels.max()) + 1)
+    optimiser = torch.optim.Adam(model.parameters(), lr=0.1)
+    for _ in range(300):
+        optimiser.zero_grad()
+        F.cross_entropy(model(images), labels).backward()
+        optimiser.step()
+    return model.eval().requires_grad_(False)
+
+
+@pytest.fixture(scope="module")
+def peppers():
+    splits, _ = build_dataset("peppers", {"image_size": 16, "n_train": 240, "n_test": 60,
+                                          "seed": 0, "root": None})
+    def tensors(split):
+        return (torch.from_numpy(split.images).permute(0, 3, 1, 2).float() / 255,
+                torch.from_numpy(split.labels).long())
+    return tensors(splits["train"]), tensors(splits["test"])
+
+
+def test_each_branch_is_its_own_sub_network():
+    """Grouped convolutions: psi_1 depends on no weight of another branch's group."""
+    torch.manual_seed(0)
+    generator = BranchedGenerator(TINY)
+    styles = torch.randn(2, TINY.style_blocks, TINY.style_dim)
+    psi = generator(torch.rand(2, 3, 16, 16) * 2 - 1, styles)
+    assert psi.shape == (2, TINY.branches, 3, 16, 16)
+    psi[:, 0].square().sum().backward()
+    convolutions = [m for m in generator.modules() if isinstance(m, nn.Conv2d)]
+    assert convolutions and all(m.groups == TINY.branches for m in convolutions)
+    for conv in convolutions:
+        per_group = conv.weight.grad.view(TINY.branches, -1)
+        assert per_group[0].abs().sum() > 0
+        assert per_group[1:].abs().max() == 0
+
+
+def test_alpha_blending_keeps_the_distinct_branch_out_of_the_alternative_image():
+    psi_own = torch.randn(2, 4, 3, 8, 8, requires_grad=True)
+    psi_other = torch.randn(2, 4, 3, 8, 8, requires_grad=True)
+    alpha = torch.rand(2, 3)
+    own, other = alpha_blend(psi_own, psi_other, alpha)
+    other.sum().backward()
+    assert psi_own.grad[:, 0].abs().max() == 0 and psi_other.grad[:, 0].abs().max() == 0
+    weight = alpha[:, :, None, None, None]
+    expected = psi_own[:, 0] + (weight * psi_own[:, 1:] + (1 - weight) * psi_other[:, 1:]).sum(1)
+    assert torch.allclose(own, expected)
+    own_whole, _ = alpha_blend(psi_own, psi_other, torch.ones(2, 3))
+    assert torch.allclose(own_whole, psi_own.sum(1))  # alpha = 1: the own style's image
+
+
+def test_mapping_and_discriminator_shapes():
+    mapping, discriminator = MappingNetwork(TINY), Discriminator(TINY)
+    styles = mapping(torch.randn(5, TINY.latent_dim), torch.tensor([0, 1, 2, 0, 1]))
+    assert styles.shape == (5, TINY.style_blocks, TINY.style_dim)
+    assert discriminator(torch.rand(5, 3, 16, 16)).shape == (5, TINY.classes)
+
+
+def test_the_eq12_mask_marks_pixels_above_the_image_mean():
+    distinct = torch.zeros(1, 3, 4, 4)
+    distinct[0, :, 0, 0] = 1.0
+    mask = distinct_mask(distinct)
+    assert mask.shape == (1, 1, 4, 4) and mask.sum() == 1 and mask[0, 0, 0, 0]
+
+
+def _no_probe(nets):
+    return {}
+
+
+def test_resuming_from_a_checkpoint_continues_the_same_loss_curve(peppers, tmp_path):
+    (images, labels), _ = peppers
+    classifier = fit_mean_colour(images, labels)
+    straight = Run(TINY, settings(), seed=3, checkpoint=tmp_path / "straight.pt")
+    _, history, _ = train(straight, classifier, images, labels, _no_probe, "cpu")
+    resumed = Run(TINY, settings(), seed=3, checkpoint=tmp_path / "resumed.pt")
+    train(resumed, classifier, images, labels, _no_probe, "cpu", stop_after=3)
+    nets, again, snapshots = train(resumed, classifier, images, labels, _no_probe, "cpu")
+    assert [record["iteration"] for record in again] == [2, 4, 6]
+    assert again == history
+    assert len(snapshots) == 3
+    final = torch.load(straight.checkpoint, weights_only=True)["nets"]
+    for key, value in nets.state_dict().items():
+        assert torch.equal(value, final[key]), key
+
+
+@pytest.fixture(scope="module")
+def trained(peppers, tmp_path_factory):
+    """A DXAI model trained for 300 iterations against the mean-colour classifier."""
+    (images, labels), _ = peppers
+    classifier = fit_mean_colour(images, labels)
+    run = Run(TINY, settings(iterations=300, batch_size=8, evaluate_every=300,
+                             checkpoint_every=300, ema=0.95), seed=0,
+              checkpoint=tmp_path_factory.mktemp("dxai") / "dxai.pt")
+    nets, history, _ = train(run, classifier, images, labels, _no_probe, "cpu")
+    return classifier, Decomposer.from_state(TINY, ema_state(nets)), history
+
+
+def test_the_branches_sum_to_the_input_after_a_short_training(trained, peppers):
+    classifier, decomposer, _ = trained
+    _, (x, _) = peppers
+    predicted = classifier(x).argmax(1)
+    torch.manual_seed(0)
+    untrained = Decomposer.from_state(TINY, ema_state(Networks(TINY)))
+    before = float(psnr(untrained(x, predicted).reconstruction, x).mean())
+    after = float(psnr(decomposer(x, predicted).reconstruction, x).mean())
+    assert after > 17 and after > before + 5, (before, after)  # 19.7 dB measured
+
+
+def test_removing_the_distinct_part_moves_the_prediction_towards_uniform(trained, peppers):
+    """Known answer on hue-only classes: without its distinct part an image is classified at
+    chance, and the agnostic part is far closer to a uniform prediction than the image."""
+    classifier, decomposer, _ = trained
+    _, (x, labels) = peppers
+    parts = decomposer(x, classifier(x).argmax(1))
+    uniform = torch.full((len(x), 3), 1 / 3)
+
+    def kl_to_uniform(images):
+        return F.kl_div(classifier(images).log_softmax(1), uniform, reduction="batchmean")
+
+    assert kl_to_uniform(x - parts.distinct) < kl_to_uniform(x)
+    assert kl_to_uniform(parts.agnostic) < 0.5 * kl_to_uniform(x)  # 0.08 vs 0.43 measured
+    probabilities = beta_probabilities(classifier, x, parts.distinct, torch.tensor([0.0, 1.0]))
+    accuracy = (probabilities.argmax(2) == labels.view(-1, 1)).float().mean(0)
+    assert accuracy[0] > 0.8 and accuracy[1] < 0.5  # 0.90 and 0.32 (chance 0.33) measured
+
+
+def test_the_naive_baseline_reaches_a_uniform_prediction(peppers):
+    (images, labels), _ = peppers
+    classifier = fit_mean_colour(images, labels)
+    agnostic, kl = naive_agnostic(classifier, images[:4], step=1.0, iterations=500)
+    assert (kl < 1e-2).all()
+    assert (agnostic - images[:4]).abs().max() > 0
+
+
+def test_normalised_auc_known_answers():
+    grid = betas(11)
+    assert normalised_auc(torch.ones(11), grid) == pytest.approx(1.0)
+    assert normalised_auc(1 - grid, grid) == pytest.approx(0.5)
+    assert normalised_auc(torch.full((11,), 0.5) * (1 - grid), grid) == pytest.approx(0.5)
+
+
+def test_beta_zero_is_the_classifier_on_the_input():
+    model = MeanColour(3)
+    x, distinct = torch.rand(4, 3, 8, 8), torch.rand(4, 3, 8, 8)
+    probabilities = beta_probabilities(model, x, distinct, torch.tensor([0.0, 1.0]))
+    assert torch.allclose(probabilities[:, 0], model(x).softmax(1))
+    assert torch.allclose(probabilities[:, 1], model(x - distinct).softmax(1))
+
+
+def test_mask_share_and_spread_known_answers():
+    distinct = torch.zeros(2, 3, 4, 4)
+    distinct[:, :, :2] = 1.0
+    mask = torch.zeros(2, 4, 4)
+    mask[0, :2] = 1
+    mask[1, :1] = 1
+    assert mask_share(distinct, mask).tolist() == pytest.approx([1.0, 0.5])
+    same = torch.rand(1, 5, 3, 4, 4).expand(3, -1, -1, -1, -1)
+    assert normalised_spread(same).abs().max() == 0
+    two = torch.stack([torch.zeros(1, 4), torch.ones(1, 4)])  # std 0.5, range 1
+    assert normalised_spread(two).tolist() == pytest.approx([0.5])
