@@ -18,7 +18,13 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from papers.dxai.model import Architecture, BranchedGenerator, MappingNetwork, to_signed
+from papers.dxai.model import (
+    Architecture,
+    BranchedGenerator,
+    Discriminator,
+    MappingNetwork,
+    to_signed,
+)
 
 LATENT_SEED = 0
 
@@ -103,3 +109,22 @@ def load_decomposer(path, snapshot: int | None = None) -> Decomposer:
     saved = torch.load(path, map_location="cpu", weights_only=True)
     state = saved["networks"] if snapshot is None else saved["snapshots"][snapshot]
     return Decomposer.from_state(Architecture(**saved["arch"]), state)
+
+
+class DiscriminatorClassifier(nn.Module):
+    """A trained DXAI discriminator as a classifier of [0, 1] images: its per-class grades
+    are the logits (the paper's third classifier, App. 0.B)."""
+
+    def __init__(self, arch: Architecture, state: dict):
+        super().__init__()
+        self.discriminator = Discriminator(arch)
+        self.discriminator.load_state_dict(state)
+        self.eval().requires_grad_(False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.discriminator(to_signed(x))
+
+
+def load_discriminator(path) -> DiscriminatorClassifier:
+    saved = torch.load(path, map_location="cpu", weights_only=True)
+    return DiscriminatorClassifier(Architecture(**saved["arch"]), saved["discriminator"])

@@ -262,12 +262,14 @@ def psnr(estimate: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
 
 @dataclass
 class Run:
-    """A training run's identity and where its checkpoint lives."""
+    """A training run's identity, where its checkpoint lives, and whether it keeps the EMA
+    weights of every evaluation point (Table 4 needs them; at paper scale each is 0.6 GB)."""
 
     arch: Architecture
     settings: Settings
     seed: int
     checkpoint: Path
+    keep_snapshots: bool = True
 
     @property
     def identity(self) -> dict:
@@ -313,7 +315,7 @@ def train(run: Run, classifier: nn.Module, images: torch.Tensor, labels: torch.T
 
     Every ``evaluate_every`` iterations the mean loss terms since the last record
     and ``probe(nets)`` (a dict of held-out measures) join the history, and the
-    EMA weights are kept as a snapshot (for the stability table). The full state
+    EMA weights are kept as a snapshot if the run keeps them. The full state
     is written atomically every ``checkpoint_every`` iterations and at the end.
     ``stop_after`` ends the run early at that iteration (tests of resumption).
     """
@@ -334,7 +336,8 @@ def train(run: Run, classifier: nn.Module, images: torch.Tensor, labels: torch.T
             steps = done - (history[-1]["iteration"] if history else 0)
             record = {"iteration": done, **{k: v / steps for k, v in sums.items()}, **probe(nets)}
             history.append(record)
-            snapshots.append({"iteration": done, **ema_state(nets)})
+            if run.keep_snapshots:
+                snapshots.append({"iteration": done, **ema_state(nets)})
             sums = {}
             if on_evaluate is not None:
                 on_evaluate(record, nets)

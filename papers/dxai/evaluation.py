@@ -1,0 +1,104 @@
+"""DXAI's measures (Sec. 4, App. 0.F; shared/papers/NOTES.md for the authors' settings).
+
+* Table 1 and Fig. 9: the classifier on x - beta * x_distinct for beta = 0..1
+  (Eq. 9). Accuracy is against the true labels; its area over beta is divided
+  by the accuracy at beta = 0 and by max(beta), as in the authors' code, so
+  1 means "removing the distinct part changes nothing" (lower is better).
+* Table 2: accuracy as the top fraction of pixels, ranked by importance, is set
+  to zero; the same normalised area.
+* Ground truth (ours): the share of |x_distinct| inside the evidence mask.
+* Table 4: the per-pixel standard deviation of several solutions, divided by
+  their dynamic range (max - min over the solutions, per image).
+
+Heatmap methods become decompositions through :func:`common.explain.distinct_part`.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from common.metrics.faithfulness import fraction_cutoffs, importance_ranks, removal_curve
+
+
+def betas(points: int) -> torch.Tensor:
+    """beta = 0, 1/(points-1), ..., 1 (the paper's 0, 0.1, ..., 1 for 11 points)."""
+    return torch.linspace(0, 1, points)
+
+
+@torch.no_grad()
+def beta_probabilities(model: nn.Module, x: torch.Tensor, distinct: torch.Tensor,
+                       grid: torch.Tensor, batch_size: int = 256) -> torch.Tensor:
+    """Class probabilities (N, len(grid), classes) of x - beta * distinct for each beta."""
+    rows = []
+    for start in range(0, len(x), batch_size):
+        images, parts = x[start:start + batch_size], distinct[start:start + batch_size]
+        rows.append(torch.stack([model(images - beta * parts).softmax(1)
+                                 for beta in grid.tolist()], dim=1))
+    return torch.cat(rows)
+
+
+def accuracy_curve(probabilities: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """Accuracy at each point of (N, points, classes) probabilities."""
+    return (probabilities.argmax(2) == labels.view(-1, 1)).float().mean(0)
+
+
+def normalised_auc(curve: torch.Tensor, grid: torch.Tensor) -> float:
+    """trapz(curve, grid) / curve[0] / max(grid): the authors' AUC (NaN if curve[0] is 0)."""
+    grid = grid.to(curve)
+    area = torch.trapezoid(curve, grid)
+    return float(area / curve[0] / grid.max()) if float(curve[0]) > 0 else float("nan")
+
+
+def beta_auc(model: nn.Module, x: torch.Tensor, distinct: torch.Tensor, labels: torch.Tensor,
+             points: int = 11) -> float:
+    """Table 1's measure for one decomposition."""
+    grid = betas(points).to(x.device)
+    return normalised_auc(accuracy_curve(beta_probabilities(model, x, distinct, grid), labels),
+                          grid)
+
+
+def removal_accuracy(model: nn.Module, x: torch.Tensor, importance: torch.Tensor,
+                     labels: torch.Tensor, fractions: torch.Tensor) -> torch.Tensor:
+    """Table 2: accuracy as the top ``fractions`` of pixels by ``importance`` (B, 1, H, W)
+    are set to zero (all channels of a pixel together); ties broken at random (seeded)."""
+    ranks = importance_ranks(importance, seed=0)
+    correct = removal_curve(model, x, ranks, labels, torch.zeros_like(x),
+                            fraction_cutoffs(ranks, fractions), score="correct")
+    return correct.mean(0)
+
+
+def pixel_magnitude(part: torch.Tensor) -> torch.Tensor:
+    """|part| summed over channels, (B, 1, H, W): how much of a part each pixel holds."""
+    return part.abs().sum(1, keepdim=True)
+
+
+def mask_share(distinct: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Per image, the share of sum |x_distinct| that lies inside ``mask`` (B, H, W); NaN for
+    images with an empty mask or an all-zero distinct part."""
+    magnitude = pixel_magnitude(distinct)[:, 0]
+    total = magnitude.flatten(1).sum(1)
+    inside = (magnitude * mask).flatten(1).sum(1)
+    share = inside / total.clamp(min=1e-12)
+    undefined = (mask.flatten(1).sum(1) == 0) | (total == 0)
+    return torch.where(undefined, torch.full_like(share, float("nan")), share)
+
+
+def normalised_spread(solutions: torch.Tensor) -> torch.Tensor:
+    """Table 4: per image, the mean over pixels of the std across solutions divided by the
+    dynamic range of the solutions (max - min over all of them). ``solutions`` is
+    (S, N, ...); the result (N,)."""
+    spread = solutions.std(0, unbiased=False).flatten(1).mean(1)
+    flat = solutions.transpose(0, 1).flatten(1)
+    dynamic = (flat.amax(1) - flat.amin(1)).clamp(min=1e-12)
+    return spread / dynamic
+
+
+def curve_auc(curves, grid_column: str) -> dict[str, float]:
+    """{method: normalised AUC} of a long table of (method, ``grid_column``, accuracy) rows."""
+    areas = {}
+    for method, rows in curves.groupby("method", sort=False):
+        rows = rows.sort_values(grid_column)
+        areas[method] = normalised_auc(torch.tensor(rows["accuracy"].to_numpy()),
+                                       torch.tensor(rows[grid_column].to_numpy()))
+    return areas

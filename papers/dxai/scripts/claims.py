@@ -1,0 +1,16 @@
+"""The DXAI claims table (papers/dxai/claims.py) from the workflow's own tables."""
+
+import pandas as pd
+
+from common.tracking import Job
+from papers.dxai.claims import all_claims
+
+
+def main(smk) -> None:
+    with Job(smk) as job:
+        tables = {key: pd.read_csv(smk.input[key])
+                  for key in ("table1", "table2", "table3", "table4", "ablation")}
+        job.save_table("claims", all_claims(**tables), smk.output.table)
+
+
+main(snakemake)  # noqa: F821 (injected by Snakemake)

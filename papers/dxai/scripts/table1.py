@@ -1,0 +1,17 @@
+"""Table 1: per dataset, the normalised AUC of accuracy vs beta of each decomposition."""
+
+import pandas as pd
+
+from common.tracking import Job
+from papers.dxai.evaluation import curve_auc
+
+
+def main(smk) -> None:
+    with Job(smk) as job:
+        columns = {dataset: curve_auc(pd.read_csv(path), "beta")
+                   for dataset, path in zip(smk.params.datasets, smk.input.curves, strict=True)}
+        table = pd.DataFrame(columns).rename_axis("method").reset_index()
+        job.save_table("table1", table, smk.output.table)
+
+
+main(snakemake)  # noqa: F821 (injected by Snakemake)
