@@ -72,7 +72,8 @@ def _cross_reference_errors(config: Mapping[str, Any]) -> list[str]:
             errors.append(f"config key 'classifiers[{index}].training': {unknown} are not "
                           f"training settings (one of {sorted(training_keys)})")
     return (errors + _evaluation_errors(config) + _cartoonx_errors(config)
-            + _survey_errors(config) + _pv_errors(config) + _course_errors(config))
+            + _survey_errors(config) + _pv_errors(config) + _course_errors(config)
+            + _dxai_errors(config))
 
 
 def _classifier_and_method_errors(config: Mapping[str, Any], section: str, run_key: str,
@@ -182,6 +183,50 @@ def _course_errors(config: Mapping[str, Any]) -> list[str]:
                           f"(use scenes)")
     if course.get("vit", {}).get("median_size", 1) % 2 == 0:
         errors.append("config key 'course.vit.median_size': the median window needs an odd side")
+    return errors
+
+
+def _dxai_errors(config: Mapping[str, Any]) -> list[str]:
+    """Every DXAI part names single-label datasets of the Table 1 list whose (dataset,
+    classifier) pairs are trained; the networks fit the images; methods are registered."""
+    from common.data import DATASETS
+    from common.explain import METHODS
+
+    dxai = config.get("dxai", {})
+    if not dxai:
+        return []
+    errors = [f"config key 'dxai.evaluation.heatmap_methods': {method!r} is not an attribution "
+              f"method (one of {sorted(METHODS)})"
+              for method in dxai["evaluation"]["heatmap_methods"] if method not in METHODS]
+    needed = {"datasets": [(name, dxai["classifier"]) for name in dxai["datasets"]],
+              "cross_classifier": [(name, arch) for name in dxai["cross_classifier"]["datasets"]
+                                   for arch in dxai["cross_classifier"]["classifiers"]]}
+    for key, pairs in needed.items():
+        for dataset, arch in pairs:
+            run = {"dataset": dataset, "arch": arch, "seed": dxai["seed"]}
+            if run not in classifier_runs(config):
+                errors.append(f"config key 'dxai.{key}': {run} is not a trained classifier "
+                              f"(add it to 'classifiers'; the seed is dxai.seed)")
+    for dataset in dxai["datasets"]:
+        spec = DATASETS.get(dataset)
+        if spec is not None and spec.task != "single_label":
+            errors.append(f"config key 'dxai.datasets': {dataset!r} is not single-label")
+        size = config.get("datasets", {}).get(dataset, {}).get("image_size", 0)
+        if size & (size - 1) or size % 2 ** dxai["architecture"]["stages"]:
+            errors.append(f"config key 'dxai.datasets': {dataset!r} has image_size {size}; "
+                          f"DXAI needs a power of two divisible by 2^dxai.architecture.stages")
+    parts = {"pixel_removal.dataset": [dxai["pixel_removal"]["dataset"]],
+             "cross_classifier.datasets": dxai["cross_classifier"]["datasets"],
+             "ablation.dataset": [dxai["ablation"]["dataset"]],
+             "stability.dataset": [dxai["stability"]["dataset"]],
+             "groundtruth.datasets": dxai["groundtruth"]["datasets"],
+             "naive.dataset": [dxai["naive"]["dataset"]]}
+    errors += [f"config key 'dxai.{key}': {dataset!r} is not one of 'dxai.datasets'"
+               for key, names in parts.items() for dataset in names
+               if dataset not in dxai["datasets"]]
+    if dxai["ablation"]["branches"] == dxai["architecture"]["branches"]:
+        errors.append("config key 'dxai.ablation.branches': equals "
+                      "'dxai.architecture.branches', so the ablation compares nothing")
     return errors
 
 
