@@ -62,7 +62,7 @@ class Decomposer(nn.Module):
     def branches(self, x: torch.Tensor, classes: torch.Tensor,
                  latent_seed: int = LATENT_SEED) -> torch.Tensor:
         """psi (B, branches, C, H, W) in [-1, 1] for images ``x`` in [0, 1] under the style
-        of ``classes``; the latent of each image is drawn from ``latent_seed`` and its index."""
+        of ``classes``, with latents drawn from a generator seeded by ``latent_seed``."""
         generator = torch.Generator().manual_seed(latent_seed)
         latents = torch.randn(len(x), self.arch.latent_dim, generator=generator).to(x.device)
         return self.generator(to_signed(x), self.mapping(latents, classes))
@@ -70,6 +70,8 @@ class Decomposer(nn.Module):
     @torch.no_grad()
     def forward(self, x: torch.Tensor, classes: torch.Tensor, batch_size: int = 64,
                 latent_seed: int = LATENT_SEED) -> Decomposition:
+        """The decomposition for ``classes`` in batches; the batch starting at image i draws
+        its latents from seed ``latent_seed + i``, so a call is deterministic."""
         distinct, agnostic = [], []
         for start in range(0, len(x), batch_size):
             psi = self.branches(x[start:start + batch_size], classes[start:start + batch_size],

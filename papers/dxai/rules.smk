@@ -215,6 +215,7 @@ rule dxai_ablation:
         png=report("results/dxai/ablation.png", caption="report/ablation.rst",
                    category=DXAI_CATEGORY),
     params:
+        dataset=DXAI["ablation"]["dataset"],
         variants=list(dxai_plan.VARIANTS),
         images=DXAI["evaluation"]["images"],
         device=config["device"],

@@ -38,7 +38,7 @@ def plot(table: pd.DataFrame, pdf: str, png: str) -> None:
 def main(smk) -> None:
     with Job(smk, seed=0) as job:
         classifier = load_classifier(smk.input.classifier, job.device)
-        manifest = next(path for key, path in smk.input.items() if key.endswith("_manifest"))
+        manifest = smk.input[f"{smk.params.dataset}_manifest"]
         x = load_split(Path(manifest).parent, "test").images[:smk.params.images].to(job.device)
         rows = []
         for variant, model_file in zip(smk.params.variants, smk.input.models, strict=True):

@@ -36,7 +36,8 @@ def main(smk) -> None:
             for column, (name, (parts, signed)) in enumerate(columns.items()):
                 show_image(axes[row, column], as_picture(parts[index], signed))
                 axes[row, column].set_title(name if row == 0 else "", fontsize=6)
-            axes[row, 0].set_title(f"{classes[saved['labels'][index]]} -> "
+            axes[row, 0].set_title(f"{'input: ' if row == 0 else ''}"
+                                   f"{classes[saved['labels'][index]]} -> "
                                    f"{classes[saved['predicted'][index]]}", fontsize=6)
         for axis in axes.flat:
             axis.axis("off")
