@@ -32,7 +32,8 @@ from papers.dxai.training import (
 )
 
 TINY = Architecture(image_size=16, channels=3, classes=3, branches=3, width=4, max_width=8,
-                    stages=2, bottleneck=1, style_dim=8, latent_dim=4, mapping_width=16)
+                    stages=2, bottleneck=1, style_dim=8, latent_dim=4, mapping_width=16,
+                    discriminator_width=4, discriminator_max_width=8)
 
 
 def settings(**changes) -> Settings:
@@ -111,11 +112,13 @@ def test_mapping_and_discriminator_shapes():
     assert discriminator(torch.rand(5, 3, 16, 16)).shape == (5, TINY.classes)
 
 
-def test_the_eq12_mask_marks_pixels_above_the_image_mean():
+def test_the_eq12_mask_marks_elements_above_their_channels_image_mean():
     distinct = torch.zeros(1, 3, 4, 4)
-    distinct[0, :, 0, 0] = 1.0
+    distinct[0, 0, 0, 0] = 1.0
+    distinct[0, 1, 1, 1] = -2.0
     mask = distinct_mask(distinct)
-    assert mask.shape == (1, 1, 4, 4) and mask.sum() == 1 and mask[0, 0, 0, 0]
+    assert mask.shape == (1, 3, 4, 4) and mask.sum() == 2
+    assert mask[0, 0, 0, 0] and mask[0, 1, 1, 1] and not mask[0, 2].any()
 
 
 def _no_probe(nets):

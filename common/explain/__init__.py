@@ -84,14 +84,18 @@ METHODS: dict[str, Method] = {
 }
 
 
-def distinct_part(attribution: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-    """A heatmap as a DXAI-style decomposition: x_distinct = (attr / max|attr|) * x.
+def distinct_part(attribution: torch.Tensor, x: torch.Tensor,
+                  reference: float = 0.0) -> torch.Tensor:
+    """A heatmap as a DXAI-style decomposition: x_distinct = (attr / max|attr|) * (x - reference).
 
-    The normalisation is per image (the DXAI authors' code); a one-channel map is
-    broadcast over the image's channels. x - x_distinct is the agnostic part.
+    The normalisation is per image; a one-channel map is broadcast over the
+    image's channels; x - x_distinct is the agnostic part. ``reference`` is the
+    value a fully removed pixel tends to: the DXAI authors work on images in
+    [-1, 1] and scale x itself, so on [0, 1] images their decomposition is
+    ``reference=0.5`` (grey); 0 (black) is the paper's formula read on [0, 1].
     """
     peak = attribution.abs().amax(dim=(1, 2, 3), keepdim=True).clamp(min=1e-12)
-    return attribution / peak * x
+    return attribution / peak * (x - reference)
 
 
 def _model_state(model: nn.Module) -> tuple:

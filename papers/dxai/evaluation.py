@@ -5,12 +5,14 @@
   by the accuracy at beta = 0 and by max(beta), as in the authors' code, so
   1 means "removing the distinct part changes nothing" (lower is better).
 * Table 2: accuracy as the top fraction of pixels, ranked by importance, is set
-  to zero; the same normalised area.
+  to grey (0 in the authors' [-1, 1]); its area divided by the accuracy at 0
+  only, as the authors' code does there (so at most the largest fraction, 0.2).
 * Ground truth (ours): the share of |x_distinct| inside the evidence mask.
 * Table 4: the per-pixel standard deviation of several solutions, divided by
   their dynamic range (max - min over the solutions, per image).
 
-Heatmap methods become decompositions through :func:`common.explain.distinct_part`.
+Heatmap methods become decompositions through :func:`common.explain.distinct_part`
+about grey (:data:`REFERENCE`), as the authors' code does on [-1, 1] images.
 """
 
 from __future__ import annotations
@@ -19,6 +21,10 @@ import torch
 from torch import nn
 
 from common.metrics.faithfulness import fraction_cutoffs, importance_ranks, removal_curve
+
+#: The DXAI authors' zero on [-1, 1] images, grey on the classifiers' [0, 1]: the value a
+#: fully removed pixel takes in Tables 1 and 2.
+REFERENCE = 0.5
 
 
 def betas(points: int) -> torch.Tensor:
@@ -43,11 +49,12 @@ def accuracy_curve(probabilities: torch.Tensor, labels: torch.Tensor) -> torch.T
     return (probabilities.argmax(2) == labels.view(-1, 1)).float().mean(0)
 
 
-def normalised_auc(curve: torch.Tensor, grid: torch.Tensor) -> float:
-    """trapz(curve, grid) / curve[0] / max(grid): the authors' AUC (NaN if curve[0] is 0)."""
+def normalised_auc(curve: torch.Tensor, grid: torch.Tensor, per_unit_range: bool = True) -> float:
+    """trapz(curve, grid) / curve[0], divided by max(grid) if ``per_unit_range`` (Table 1; not
+    Table 2 in the authors' code). NaN if curve[0] is 0."""
     grid = grid.to(curve)
-    area = torch.trapezoid(curve, grid)
-    return float(area / curve[0] / grid.max()) if float(curve[0]) > 0 else float("nan")
+    area = torch.trapezoid(curve, grid) / (grid.max() if per_unit_range else 1)
+    return float(area / curve[0]) if float(curve[0]) > 0 else float("nan")
 
 
 def beta_auc(model: nn.Module, x: torch.Tensor, distinct: torch.Tensor, labels: torch.Tensor,
@@ -61,16 +68,17 @@ def beta_auc(model: nn.Module, x: torch.Tensor, distinct: torch.Tensor, labels: 
 def removal_accuracy(model: nn.Module, x: torch.Tensor, importance: torch.Tensor,
                      labels: torch.Tensor, fractions: torch.Tensor) -> torch.Tensor:
     """Table 2: accuracy as the top ``fractions`` of pixels by ``importance`` (B, 1, H, W)
-    are set to zero (all channels of a pixel together); ties broken at random (seeded)."""
+    are set to grey (all channels of a pixel together); ties broken at random (seeded)."""
     ranks = importance_ranks(importance, seed=0)
-    correct = removal_curve(model, x, ranks, labels, torch.zeros_like(x),
+    correct = removal_curve(model, x, ranks, labels, torch.full_like(x, REFERENCE),
                             fraction_cutoffs(ranks, fractions), score="correct")
     return correct.mean(0)
 
 
 def pixel_magnitude(part: torch.Tensor) -> torch.Tensor:
-    """|part| summed over channels, (B, 1, H, W): how much of a part each pixel holds."""
-    return part.abs().sum(1, keepdim=True)
+    """|part| averaged over channels, (B, 1, H, W): how much of a part (or of an attribution)
+    each pixel holds; the authors rank Table 2's pixels by it for every method."""
+    return part.abs().mean(1, keepdim=True)
 
 
 def mask_share(distinct: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
@@ -82,6 +90,12 @@ def mask_share(distinct: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     share = inside / total.clamp(min=1e-12)
     undefined = (mask.flatten(1).sum(1) == 0) | (total == 0)
     return torch.where(undefined, torch.full_like(share, float("nan")), share)
+
+
+def unit_peak(maps: torch.Tensor) -> torch.Tensor:
+    """Each (B, ...) map divided by its image's largest |value|: heatmaps of different layers
+    on one scale, "between 0 and 1" as App. 0.F treats them."""
+    return maps / maps.abs().flatten(1).amax(1).clamp(min=1e-12).view(-1, *[1] * (maps.dim() - 1))
 
 
 def normalised_spread(solutions: torch.Tensor) -> torch.Tensor:

@@ -6,9 +6,12 @@
   own style vector; the head (InstanceNorm, tanh, grouped 1x1 convolution)
   gives one image psi_i per branch. psi_1 is the class-distinct part, the sum
   of the others the class-agnostic part, and their sum the reconstruction.
-  The skips are additive, which keeps each branch's channels in its own group.
-* :class:`MappingNetwork`: latent z -> four shared layers -> one head per class,
-  giving one style vector per decoder block.
+  Simplifications of the authors' generator: one residual block per stage
+  (theirs: four in the first three stages, two after), additive skips (theirs
+  concatenate per branch; both keep each branch in its own group) and a plain
+  first convolution (theirs: InstanceNorm and LeakyReLU before it).
+* :class:`MappingNetwork`: latent z -> four shared layers -> one four-layer head per
+  class, giving one style vector per decoder block.
 * :class:`Discriminator`: StarGAN v2's multi-head discriminator; its output has
   one real/fake grade per class and doubles as a classifier (argmax).
 
@@ -34,8 +37,10 @@ class Architecture:
     channels: int
     classes: int
     branches: int = 5
-    width: int = 64          # channels per branch after the first convolution
-    max_width: int = 512     # cap on channels per branch
+    width: int = 7           # channels per branch after the first convolution
+    max_width: int = 64      # cap on channels per branch
+    discriminator_width: int = 64        # the discriminator's (one network, not grouped)
+    discriminator_max_width: int = 512
     stages: int = 4          # down- and up-sampling stages of the U-Net
     bottleneck: int = 2      # residual blocks at the lowest resolution (each side)
     style_dim: int = 64
@@ -177,7 +182,8 @@ class BranchedGenerator(nn.Module):
 
 
 class MappingNetwork(nn.Module):
-    """z (B, latent_dim) and classes (B,) -> styles (B, style_blocks, style_dim)."""
+    """z (B, latent_dim) and classes (B,) -> styles (B, style_blocks, style_dim): four shared
+    layers, then per class three hidden layers and the output layer (StarGAN v2's)."""
 
     def __init__(self, arch: Architecture):
         super().__init__()
@@ -188,7 +194,8 @@ class MappingNetwork(nn.Module):
             layers += [nn.Linear(arch.latent_dim if index == 0 else hidden, hidden), nn.ReLU()]
         self.shared = nn.Sequential(*layers)
         self.heads = nn.ModuleList(
-            nn.Sequential(nn.Linear(hidden, hidden), nn.ReLU(),
+            nn.Sequential(nn.Linear(hidden, hidden), nn.ReLU(), nn.Linear(hidden, hidden),
+                          nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU(),
                           nn.Linear(hidden, arch.style_blocks * arch.style_dim))
             for _ in range(arch.classes))
 
@@ -200,16 +207,16 @@ class MappingNetwork(nn.Module):
 
 
 class Discriminator(nn.Module):
-    """Image (B, C, H, W) in [-1, 1] -> one grade per class (B, classes): 1x1 conv, residual
+    """Image (B, C, H, W) in [-1, 1] -> one grade per class (B, classes): 3x3 conv, residual
     blocks halving the size down to 4 x 4, LeakyReLU, 4x4 conv, LeakyReLU, 1x1 conv."""
 
     def __init__(self, arch: Architecture):
         super().__init__()
         blocks = int(math.log2(arch.image_size)) - 2
-        widths = [arch.width]
+        widths = [arch.discriminator_width]
         for _ in range(blocks):
-            widths.append(min(widths[-1] * 2, arch.max_width))
-        self.from_image = nn.Conv2d(arch.channels, arch.width, 1)
+            widths.append(min(widths[-1] * 2, arch.discriminator_max_width))
+        self.from_image = nn.Conv2d(arch.channels, widths[0], 3, 1, 1)
         self.blocks = nn.Sequential(*(_DiscriminatorBlock(widths[i], widths[i + 1])
                                       for i in range(blocks)))
         self.head = nn.Sequential(nn.LeakyReLU(0.2), nn.Conv2d(widths[-1], widths[-1], 4),

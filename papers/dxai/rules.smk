@@ -206,7 +206,6 @@ rule dxai_ablation:
     input:
         models=[dxai_plan.main_model(DXAI, DXAI["ablation"]["dataset"], variant)
                 for variant in dxai_plan.VARIANTS],
-        classifier=dxai_plan.classifier_file(DXAI, DXAI["ablation"]["dataset"], DXAI_MAIN),
         **dxai_plan.dataset_inputs(DXAI["ablation"]["dataset"], "test"),
     output:
         table=report("results/dxai/ablation.csv", caption="report/ablation.rst",

@@ -12,8 +12,9 @@ One iteration, for a batch x of classes y (images in [-1, 1]):
    KL from the frozen classifier's softmax to the discriminator's.
 4. Generator step (generator and mapping network): adversarial, the frozen
    classifier's cross-entropy towards y and y', L1 + L2 reconstruction of x by
-   both generated images (Eqs. 7-8) and the same restricted to pixels where
-   |psi_1| exceeds its image mean (Eq. 12); then the EMA copies move.
+   both generated images (Eqs. 7-8; one mean over the duplicated batch, as the
+   authors' code) and the same restricted to the elements where |psi_1|
+   exceeds its channel's image mean (Eq. 12); then the EMA copies move.
 
 All randomness of iteration t (batch, augmentation, classes, latents, alphas)
 comes from a generator seeded by (seed, t), so a run resumed from a checkpoint
@@ -116,7 +117,7 @@ def alpha_blend(psi_own: torch.Tensor, psi_other: torch.Tensor,
 
 def fidelity(estimate: torch.Tensor, target: torch.Tensor,
              mask: torch.Tensor | None = None) -> torch.Tensor:
-    """Eq. 7: mean squared plus mean absolute error, over ``mask`` (B, 1, H, W) if given."""
+    """Eq. 7: mean squared plus mean absolute error, over the elements of ``mask`` if given."""
     difference = estimate - target
     error = difference.square() + difference.abs()
     if mask is None:
@@ -126,8 +127,9 @@ def fidelity(estimate: torch.Tensor, target: torch.Tensor,
 
 
 def distinct_mask(distinct: torch.Tensor) -> torch.Tensor:
-    """Eq. 12's M: pixels where |psi_1| (channel mean) exceeds its mean over the image."""
-    magnitude = distinct.abs().mean(1, keepdim=True)
+    """Eq. 12's M (B, C, H, W): where |psi_1| exceeds the mean of its channel over the image
+    (per element and channel, as the authors' code)."""
+    magnitude = distinct.abs()
     return magnitude > magnitude.mean(dim=(2, 3), keepdim=True)
 
 
@@ -212,8 +214,7 @@ def generator_loss(nets: Networks, classifier: nn.Module, batch: Batch,
     fakes, classes = generated["fakes"], generated["fake_classes"]
     adversarial = _adversarial(nets.discriminator(fakes), classes, real=True)
     classification = F.cross_entropy(classifier(to_unit(fakes)), classes)
-    reconstruction = (fidelity(generated["own"], batch.images)
-                      + fidelity(generated["other"], batch.images))
+    reconstruction = fidelity(fakes, torch.cat([batch.images, batch.images]))
     distinct = fidelity(generated["own"], batch.images,
                         distinct_mask(generated["distinct"].detach()))
     loss = (weights.adversarial * adversarial + weights.classification * classification

@@ -9,17 +9,15 @@ import pandas as pd
 import torch
 
 from common.data import load_split
-from common.models import load_classifier
 from common.plotting import save_figure
 from common.tracking import Job
 from papers.dxai.decompose import load_decomposer
 from papers.dxai.training import psnr
 
 
-def test_psnr(model_file: str, classifier, x) -> float:
-    decomposer = load_decomposer(model_file).to(x.device)
-    with torch.no_grad():
-        parts = decomposer(x, classifier(x).argmax(1))
+def test_psnr(model_file: str, x, labels) -> float:
+    """PSNR of the reconstruction of ``x`` under the style of its true class."""
+    parts = load_decomposer(model_file).to(x.device)(x, labels)
     return float(psnr(parts.reconstruction, x).mean())
 
 
@@ -37,13 +35,13 @@ def plot(table: pd.DataFrame, pdf: str, png: str) -> None:
 
 def main(smk) -> None:
     with Job(smk, seed=0) as job:
-        classifier = load_classifier(smk.input.classifier, job.device)
-        manifest = smk.input[f"{smk.params.dataset}_manifest"]
-        x = load_split(Path(manifest).parent, "test").images[:smk.params.images].to(job.device)
+        test = load_split(Path(smk.input[f"{smk.params.dataset}_manifest"]).parent, "test")
+        x = test.images[:smk.params.images].to(job.device)
+        labels = test.labels[:smk.params.images].to(job.device)
         rows = []
         for variant, model_file in zip(smk.params.variants, smk.input.models, strict=True):
             saved = torch.load(model_file, map_location="cpu", weights_only=True)
-            final = test_psnr(model_file, classifier, x)
+            final = test_psnr(model_file, x, labels)
             rows += [{"variant": variant, "branches": saved["arch"]["branches"],
                       "iteration": record["iteration"], "probe_psnr": record["psnr"],
                       "train_classification_loss": record["g_classification"],

@@ -5,7 +5,6 @@ A last column measures it with the run's own discriminator, the paper's third cl
 from pathlib import Path
 
 import pandas as pd
-import torch
 
 from common.data import load_split
 from common.models import load_classifier
@@ -23,9 +22,7 @@ def dataset_rows(smk, dataset: str, arches: list[str], settings: dict, device: s
     rows = []
     for trained_by in arches:
         decomposer = load_decomposer(smk.input[f"model_{dataset}_{trained_by}"]).to(device)
-        with torch.no_grad():
-            predicted = classifiers[trained_by](x).argmax(1)
-        distinct = decomposer(x, predicted).distinct
+        distinct = decomposer(x, labels).distinct
         measured_by = {**classifiers, "own_discriminator": load_discriminator(
             smk.input[f"model_{dataset}_{trained_by}"]).to(device)}
         rows.append({"dataset": dataset, "trained_by": trained_by,

@@ -1,7 +1,9 @@
 """Table 4 (App. 0.F): how much DXAI's distinct part varies across training seeds at each
 evaluation point of training, against how much Grad-CAM and Internal Influence vary across
-three consecutive layers of the same classifier. Each spread is the per-pixel std across
-the solutions divided by their dynamic range, averaged over pixels and images."""
+three consecutive layers of the same classifier (each map scaled to a peak of 1 per image,
+"between 0 and 1" as the paper treats them). Each spread is the per-pixel std across the
+solutions divided by their dynamic range, averaged over pixels and images. Every image is
+explained for its true class."""
 
 from pathlib import Path
 
@@ -12,30 +14,32 @@ from common.data import load_split
 from common.explain import explain
 from common.models import load_classifier
 from common.tracking import Job
-from papers.dxai.decompose import load_decomposer
-from papers.dxai.evaluation import normalised_spread
+from papers.dxai.decompose import Decomposer
+from papers.dxai.evaluation import normalised_spread, unit_peak
+from papers.dxai.model import Architecture
 
 
-def dxai_rows(model_files, x, predicted, device) -> list[dict]:
+def dxai_rows(model_files, x, labels, device) -> list[dict]:
     saved = [torch.load(path, map_location="cpu", weights_only=True) for path in model_files]
-    iterations = [snapshot["iteration"] for snapshot in saved[0]["snapshots"]]
     rows = []
-    for index, iteration in enumerate(iterations):
-        distinct = torch.stack([load_decomposer(path, snapshot=index).to(device)(x, predicted)
-                                .distinct for path in model_files])
+    for index, snapshot in enumerate(saved[0]["snapshots"]):
+        distinct = torch.stack([
+            Decomposer.from_state(Architecture(**run["arch"]), run["snapshots"][index])
+            .to(device)(x, labels).distinct for run in saved])
         rows.append({"method": "DXAI", "varies_over": f"{len(model_files)} training seeds",
-                     "iteration": iteration,
+                     "iteration": snapshot["iteration"],
                      "normalised_std": float(normalised_spread(distinct).mean())})
     return rows
 
 
-def layer_rows(classifier, x, predicted, layers: list[str]) -> list[dict]:
-    maps = {"Grad-CAM": [explain(classifier, x, predicted, "gradcam",
+def layer_rows(classifier, x, labels, layers: list[str]) -> list[dict]:
+    maps = {"Grad-CAM": [explain(classifier, x, labels, "gradcam",
                                  layer=classifier.get_submodule(layer)) for layer in layers],
-            "Internal Influence": [explain(classifier, x, predicted, "internal_influence",
+            "Internal Influence": [explain(classifier, x, labels, "internal_influence",
                                            layer=layer) for layer in layers]}
     return [{"method": method, "varies_over": f"layers {', '.join(layers)}", "iteration": None,
-             "normalised_std": float(normalised_spread(torch.stack(solutions)).mean())}
+             "normalised_std": float(normalised_spread(
+                 torch.stack([unit_peak(solution) for solution in solutions])).mean())}
             for method, solutions in maps.items()]
 
 
@@ -45,10 +49,9 @@ def main(smk) -> None:
         classifier = load_classifier(smk.input.classifier, job.device)
         test = load_split(Path(smk.input[f"{settings['dataset']}_manifest"]).parent, "test")
         x = test.images[:settings["images"]].to(job.device)
-        with torch.no_grad():
-            predicted = classifier(x).argmax(1)
-        rows = dxai_rows(smk.input.models, x, predicted, job.device)
-        rows += layer_rows(classifier, x, predicted, settings["layers"])
+        labels = test.labels[:settings["images"]].to(job.device)
+        rows = dxai_rows(smk.input.models, x, labels, job.device)
+        rows += layer_rows(classifier, x, labels, settings["layers"])
         job.save_table("table4", pd.DataFrame(rows), smk.output.table)
 
 

@@ -42,9 +42,7 @@ def main(smk) -> None:
 
         def probe(nets) -> dict:
             decomposer = Decomposer.from_state(arch, ema_state(nets)).to(job.device)
-            with torch.no_grad():
-                predicted = classifier(probe_x).argmax(1)
-            parts = decomposer(probe_x, predicted)
+            parts = decomposer(probe_x, probe_y)
             return {"psnr": float(psnr(parts.reconstruction, probe_x).mean()),
                     "beta_auc": float(beta_auc(classifier, probe_x, parts.distinct, probe_y))}
 
@@ -52,8 +50,7 @@ def main(smk) -> None:
             job.log(record, step=record["iteration"])
             decomposer = Decomposer.from_state(arch, ema_state(nets)).to(job.device)
             shown = probe_x[:LOGGED_IMAGES]
-            with torch.no_grad():
-                parts = decomposer(shown, classifier(shown).argmax(1))
+            parts = decomposer(shown, probe_y[:LOGGED_IMAGES])
             job.log_images("input | distinct + 0.5 | agnostic | reconstruction",
                            torch.cat([shown, parts.distinct + 0.5, parts.agnostic,
                                       parts.reconstruction]), step=record["iteration"])
