@@ -296,6 +296,13 @@ def training_settings(config: Mapping[str, Any], dataset: str, arch: str) -> dic
     return settings
 
 
+def named_dataset_files(name: str, *splits: str) -> dict[str, str]:
+    """Dataset ``name``'s manifest under its own name and its ``splits`` as ``<name>_<split>``:
+    input roles for a rule that reads several datasets."""
+    return {name: f"resources/data/{name}/manifest.json",
+            **{f"{name}_{split}": f"resources/data/{name}/{split}.npz" for split in splits}}
+
+
 def dataset_files(name: str, splits=("train", "test")) -> dict[str, str]:
     """The files of a dataset (``name`` may be a wildcard), by role: splits and manifest."""
     files = {split: f"resources/data/{name}/{split}.npz" for split in splits}

@@ -10,6 +10,7 @@ the zoo's ViT, both trained on scenes; the limits of saliency on a detector buil
 to fail gradients, and the randomised-network sanity check on the CAM network.
 """
 
+from common.config import named_dataset_files
 from papers.course import plan as course_plan
 
 COURSE = config["course"]
@@ -26,8 +27,8 @@ COURSE_TARGETS = [
 rule course_classical:
     """Centre-surround, Itti-Koch, spectral residual, region contrast, local entropy."""
     input:
-        **course_plan.data_files("scenes", "test"),
-        **course_plan.data_files("photos", "test"),
+        **named_dataset_files("scenes", "test"),
+        **named_dataset_files("photos", "test"),
     output:
         table=report("results/course/classical_localisation.csv",
                      caption="report/classical.rst", category=COURSE_CATEGORY),
@@ -53,7 +54,7 @@ rule course_lrp:
     """The linear counterexample, conservation by layer, LRP-0 vs gradient x input, rules."""
     input:
         weights=course_plan.classifier_file(COURSE["lrp"]["classifier"]),
-        **course_plan.data_files("digits", "train", "test"),
+        **named_dataset_files("digits", "train", "test"),
         lrp_data=f"resources/data/{COURSE['lrp']['classifier']['dataset']}/manifest.json",
         lrp_data_test=f"resources/data/{COURSE['lrp']['classifier']['dataset']}/test.npz",
     output:
@@ -82,7 +83,7 @@ rule course_cam:
     """CAM, Grad-CAM, Grad-CAM++ and EigenGrad-CAM, and their pointing game."""
     input:
         weights=course_plan.classifier_file(COURSE["cam"]["classifier"]),
-        **course_plan.data_files("scenes", "test"),
+        **named_dataset_files("scenes", "test"),
     output:
         table=report("results/course/cam_localisation.csv", caption="report/cam.rst",
                      category=COURSE_CATEGORY),
@@ -108,7 +109,7 @@ rule course_vit:
     """TextSpan decomposition and its check, CHILI head weights, LeGrad, localisation."""
     input:
         weights=course_plan.classifier_file(COURSE["vit"]["classifier"]),
-        **course_plan.data_files("scenes", "train", "test"),
+        **named_dataset_files("scenes", "train", "test"),
     output:
         decomposition=report("results/course/vit_decomposition.csv",
                              caption="report/vit.rst", category=COURSE_CATEGORY),
@@ -140,7 +141,7 @@ rule course_limits:
     """Saturation and spurious sensitivity on a built detector; the randomisation check."""
     input:
         weights=course_plan.classifier_file(COURSE["cam"]["classifier"]),
-        **course_plan.data_files("scenes", "test"),
+        **named_dataset_files("scenes", "test"),
     output:
         limits=report("results/course/limits.csv", caption="report/limits.rst",
                       category=COURSE_CATEGORY),

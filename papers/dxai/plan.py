@@ -5,13 +5,15 @@ A DXAI run is (dataset, classifier arch, variant, seed). The variant ``full`` is
 the paper's method; ``two_branches`` (Fig. 12) and ``no_eq12`` (Fig. 14) are the
 ablations. Every run of ``full`` with the main classifier and seed serves
 Tables 1, 2 and the figures; Table 3 adds the other classifiers, Table 4 the
-other seeds.
+other seeds. Which runs exist follows from the tables' inputs.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
+
+from common.config import named_dataset_files
 
 VARIANTS = ("full", "two_branches", "no_eq12")
 
@@ -28,18 +30,6 @@ def main_model(dxai: Mapping[str, Any], dataset: str, variant: str = "full",
                seed: int | None = None) -> str:
     """The run of the main classifier on ``dataset`` (the main seed unless given)."""
     return model_file(dataset, dxai["classifier"], variant, dxai["seed"] if seed is None else seed)
-
-
-def training_runs(dxai: Mapping[str, Any]) -> list[str]:
-    """Every model file some table or figure reads, each once."""
-    runs = [main_model(dxai, dataset) for dataset in dxai["datasets"]]
-    cross = dxai["cross_classifier"]
-    runs += [model_file(dataset, arch, "full", dxai["seed"])
-             for dataset in cross["datasets"] for arch in cross["classifiers"]]
-    runs += [main_model(dxai, dxai["ablation"]["dataset"], variant) for variant in VARIANTS[1:]]
-    stability = dxai["stability"]
-    runs += [main_model(dxai, stability["dataset"], seed=seed) for seed in stability["seeds"]]
-    return list(dict.fromkeys(runs))
 
 
 def training_params(dxai: Mapping[str, Any], variant: str) -> dict[str, Any]:
@@ -61,18 +51,12 @@ def keeps_snapshots(dxai: Mapping[str, Any], dataset: str, arch: str, variant: s
             and variant == "full" and int(seed) in stability["seeds"])
 
 
-def dataset_inputs(name: str, *splits: str) -> dict[str, str]:
-    """A dataset's manifest and split files under role names ``<name>_<split>``."""
-    files = {f"{name}_{split}": f"resources/data/{name}/{split}.npz" for split in splits}
-    return {**files, f"{name}_manifest": f"resources/data/{name}/manifest.json"}
-
-
 def cross_inputs(dxai: Mapping[str, Any]) -> dict[str, str]:
     """Table 3: every (dataset, classifier) model and classifier, by role name."""
     cross = dxai["cross_classifier"]
     files = {}
     for dataset in cross["datasets"]:
-        files |= dataset_inputs(dataset, "test")
+        files |= named_dataset_files(dataset, "test")
         for arch in cross["classifiers"]:
             files[f"model_{dataset}_{arch}"] = model_file(dataset, arch, "full", dxai["seed"])
             files[f"classifier_{dataset}_{arch}"] = classifier_file(dxai, dataset, arch)

@@ -10,6 +10,7 @@ the heatmap methods' decompositions (``dxai_decompose``); the tables, figures
 and the claims table read those files.
 """
 
+from common.config import named_dataset_files
 from papers.dxai import plan as dxai_plan
 
 DXAI = config["dxai"]
@@ -184,7 +185,7 @@ rule dxai_table4:
         models=[dxai_plan.main_model(DXAI, DXAI["stability"]["dataset"], seed=seed)
                 for seed in DXAI["stability"]["seeds"]],
         classifier=dxai_plan.classifier_file(DXAI, DXAI["stability"]["dataset"], DXAI_MAIN),
-        **dxai_plan.dataset_inputs(DXAI["stability"]["dataset"], "test"),
+        **named_dataset_files(DXAI["stability"]["dataset"], "test"),
     output:
         table=report("results/dxai/table4.csv", caption="report/table4.rst",
                      category=DXAI_CATEGORY),
@@ -206,7 +207,7 @@ rule dxai_ablation:
     input:
         models=[dxai_plan.main_model(DXAI, DXAI["ablation"]["dataset"], variant)
                 for variant in dxai_plan.VARIANTS],
-        **dxai_plan.dataset_inputs(DXAI["ablation"]["dataset"], "test"),
+        **named_dataset_files(DXAI["ablation"]["dataset"], "test"),
     output:
         table=report("results/dxai/ablation.csv", caption="report/ablation.rst",
                      category=DXAI_CATEGORY),

@@ -35,7 +35,7 @@ def plot(table: pd.DataFrame, pdf: str, png: str) -> None:
 
 def main(smk) -> None:
     with Job(smk, seed=0) as job:
-        test = load_split(Path(smk.input[f"{smk.params.dataset}_manifest"]).parent, "test")
+        test = load_split(Path(smk.input[smk.params.dataset]).parent, "test")
         x = test.images[:smk.params.images].to(job.device)
         labels = test.labels[:smk.params.images].to(job.device)
         rows = []

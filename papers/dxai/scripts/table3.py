@@ -14,7 +14,7 @@ from papers.dxai.evaluation import beta_auc
 
 
 def dataset_rows(smk, dataset: str, arches: list[str], settings: dict, device: str) -> list:
-    test = load_split(Path(smk.input[f"{dataset}_manifest"]).parent, "test")
+    test = load_split(Path(smk.input[dataset]).parent, "test")
     x = test.images[:settings["images"]].to(device)
     labels = test.labels[:settings["images"]].to(device)
     classifiers = {arch: load_classifier(smk.input[f"classifier_{dataset}_{arch}"], device)

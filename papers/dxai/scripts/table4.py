@@ -47,7 +47,7 @@ def main(smk) -> None:
     settings = smk.params.stability
     with Job(smk, seed=0) as job:
         classifier = load_classifier(smk.input.classifier, job.device)
-        test = load_split(Path(smk.input[f"{settings['dataset']}_manifest"]).parent, "test")
+        test = load_split(Path(smk.input[settings["dataset"]]).parent, "test")
         x = test.images[:settings["images"]].to(job.device)
         labels = test.labels[:settings["images"]].to(job.device)
         rows = dxai_rows(smk.input.models, x, labels, job.device)
