@@ -31,6 +31,7 @@ except ConfigError as error:
 report: "workflow/report/workflow.rst"
 
 include: "workflow/rules/common.smk"
+include: "workflow/rules/downloads.smk"
 include: "workflow/rules/datasets.smk"
 include: "workflow/rules/classifiers.smk"
 include: "workflow/rules/explanations.smk"

@@ -73,7 +73,48 @@ def _cross_reference_errors(config: Mapping[str, Any]) -> list[str]:
                           f"training settings (one of {sorted(training_keys)})")
     return (errors + _evaluation_errors(config) + _cartoonx_errors(config)
             + _survey_errors(config) + _pv_errors(config) + _course_errors(config)
-            + _dxai_errors(config))
+            + _dxai_errors(config) + _download_errors(config))
+
+
+def _downloaded_paths(config: Mapping[str, Any]) -> dict[str, str]:
+    """Every configured path that may lie under resources/downloads or resources/sources,
+    by its config key."""
+    paths = {f"datasets.{name}.root": spec.get("root")
+             for name, spec in config.get("datasets", {}).items()}
+    paths |= {f"pretrained.{name}": path for name, path in config.get("pretrained", {}).items()}
+    for index, pair in enumerate(config.get("classifiers", [])):
+        paths[f"classifiers[{index}].training.init_weights"] = \
+            pair.get("training", {}).get("init_weights")
+    for arch, settings in config.get("training", {}).items():
+        paths[f"training.{arch}.init_weights"] = settings.get("init_weights")
+    return {key: path for key, path in paths.items() if path is not None}
+
+
+def _download_errors(config: Mapping[str, Any]) -> list[str]:
+    """A path under resources/downloads/<name>/ or resources/sources/<name>/ must name a
+    configured source, the file that source fetches or, under sources/, an archive."""
+    from common.download import DOWNLOADS, SOURCES, Source
+
+    sources = config.get("downloads", {})
+    errors = []
+    for key, path in _downloaded_paths(config).items():
+        parts = Path(path).parts
+        for base in (DOWNLOADS, SOURCES):
+            if parts[:len(base.parts)] != base.parts:
+                continue
+            name = parts[len(base.parts)] if len(parts) > len(base.parts) else None
+            if name not in sources:
+                errors.append(f"config key '{key}': {path} lies under {base}/ but "
+                              f"{name!r} is not a source under 'downloads'")
+                continue
+            source = Source.from_config(config, name)
+            if base == DOWNLOADS and Path(path) != source.fetched:
+                errors.append(f"config key '{key}': downloads.{name} fetches "
+                              f"{source.fetched}, not {path}")
+            if base == SOURCES and source.unpack == "none":
+                errors.append(f"config key '{key}': downloads.{name} is a single file "
+                              f"({source.fetched}), not an archive to unpack")
+    return errors
 
 
 def _classifier_and_method_errors(config: Mapping[str, Any], section: str, run_key: str,

@@ -20,14 +20,14 @@ from pathlib import Path
 from typing import Any
 
 from common import PROJECT_ROOT
-from common.io import sha256_file
+from common.io import sha256_file, sha256_path
 from common.provenance import iter_records, read_record
 
 
 @functools.cache
 def _current_sha(path: str) -> str | None:
-    """sha256 of a file in the working directory now, None if it is gone."""
-    return sha256_file(path) if Path(path).is_file() else None
+    """sha256 of a file (or unpacked directory) in the working directory now, None if gone."""
+    return sha256_path(path) if Path(path).exists() else None
 
 
 @functools.cache

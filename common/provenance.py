@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from common import PROJECT_ROOT
-from common.io import read_json, sha256_file, write_json
+from common.io import read_json, sha256_file, sha256_path, write_json
 
 RECORD_ROOT = Path("results") / "provenance"
 RECORD_VERSION = 1
@@ -44,7 +44,7 @@ def iter_records(workdir: Path | None = None):
 
 def write_records(job: dict[str, Any], outputs: list[str]) -> None:
     """Write one record per output, each carrying the whole job and its own hash."""
-    hashes = {output: sha256_file(output) for output in outputs}
+    hashes = {output: sha256_path(output) for output in outputs}
     for output in outputs:
         record = dict(job, output=output, output_sha256=hashes[output], outputs=hashes)
         write_json(record_path(output), record)
@@ -52,7 +52,7 @@ def write_records(job: dict[str, Any], outputs: list[str]) -> None:
 
 def hash_files(paths: list[str]) -> list[dict[str, str]]:
     """Path and sha256 of each file, in the given order."""
-    return [{"path": path, "sha256": sha256_file(path)} for path in paths]
+    return [{"path": path, "sha256": sha256_path(path)} for path in paths]
 
 
 def project_modules() -> dict[str, str]:

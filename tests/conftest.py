@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import functools
+import http.server
 import os
+import re
 import shutil
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
-import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 PLANTED_API_KEY = "planted-wandb-key-3f9c2a7d1e"
@@ -57,17 +60,8 @@ def copy_repository(destination: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def pristine_copy(tmp_path_factory) -> Path:
-    """A copy of the repository in which nothing has run (for dry runs and lint).
-
-    It holds empty stand-ins for the ImageNet weight files that config/paper.yaml
-    names: a paper-scale plan needs them to exist, and a dry run never reads them.
-    """
-    copy = copy_repository(tmp_path_factory.mktemp("pristine"))
-    paper = yaml.safe_load((copy / "config/paper.yaml").read_text())
-    for weights in paper["pretrained"].values():
-        (copy / weights).parent.mkdir(parents=True, exist_ok=True)
-        (copy / weights).touch()
-    return copy
+    """A copy of the repository in which nothing has run (for dry runs and lint)."""
+    return copy_repository(tmp_path_factory.mktemp("pristine"))
 
 
 @pytest.fixture(scope="session")
@@ -82,3 +76,38 @@ def tiny_run(tmp_path_factory) -> Path:
     snakemake(args, copy, env)
     snakemake([*args, "--report", "report.html"], copy, env)
     return copy
+
+
+class _RangeHandler(http.server.SimpleHTTPRequestHandler):
+    """Serves files from the fixture's folder, honouring ``Range: bytes=N-`` (206)."""
+
+    def do_GET(self):  # noqa: N802 (http.server's naming)
+        path = Path(self.translate_path(self.path))
+        if not path.is_file():
+            self.send_error(404)
+            return
+        data = path.read_bytes()
+        match = re.fullmatch(r"bytes=(\d+)-", self.headers.get("Range", ""))
+        start = int(match.group(1)) if match else 0
+        self.send_response(206 if match else 200)
+        self.send_header("Content-Length", str(len(data) - start))
+        self.end_headers()
+        self.wfile.write(data[start:])
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def local_server(tmp_path):
+    """A folder and the URL of an HTTP server on 127.0.0.1 that serves it (range requests
+    too): the stand-in for a publisher in download tests; nothing leaves the machine."""
+    folder = tmp_path / "served"
+    folder.mkdir()
+    handler = functools.partial(_RangeHandler, directory=str(folder))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield folder, f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()

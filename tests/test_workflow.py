@@ -1,8 +1,10 @@
 """The workflow as a user meets it: dry runs, lint, a tiny end-to-end run and its lineage."""
 
+import hashlib
 import json
 import re
 import shutil
+import tarfile
 
 import pytest
 from conftest import PLANTED_API_KEY, lineage, snakemake
@@ -159,19 +161,39 @@ def _fabricate_afhq(root):
                 Image.new("RGB", (64, 64), colour).save(root / split / name / f"f{index}.jpg")
 
 
-def test_a_dataset_root_switches_to_the_real_loader(pristine_copy, tmp_path):
+def test_a_dataset_root_switches_to_the_real_loader_fetched_from_a_local_server(
+        pristine_copy, tmp_path, local_server):
+    """A missing root names its key; a root under resources/sources/ is fetched, verified
+    and unpacked by the download rules (a wrong checksum stops them, leaving nothing)."""
     copy = shutil.copytree(pristine_copy, tmp_path / "real", symlinks=True)
-    _fabricate_afhq(tmp_path / "afhq")
-    overlay = tmp_path / "real.yaml"
     target = "resources/data/textures/manifest.json"
+    overlay = tmp_path / "real.yaml"
     overlay.write_text(f"datasets:\n  textures: {{root: '{tmp_path / 'absent'}'}}\n")
     failed = snakemake([target, "--cores", "1", *TINY, str(overlay)], copy, check=False)
     assert failed.returncode != 0
     log = (copy / "logs/datasets/textures.log").read_text()
     assert "config key 'datasets.textures.root'" in log
     assert not (copy / target).exists()
-    overlay.write_text(f"datasets:\n  textures: {{root: '{tmp_path / 'afhq'}'}}\n")
-    snakemake([target, "--cores", "1", *TINY, str(overlay)], copy)
+
+    folder, url = local_server
+    _fabricate_afhq(tmp_path / "afhq")
+    with tarfile.open(folder / "afhq.tar.gz", "w:gz") as bundle:
+        bundle.add(tmp_path / "afhq", arcname="afhq")
+    digest = hashlib.sha256((folder / "afhq.tar.gz").read_bytes()).hexdigest()
+    for checksum in ("0" * 64, digest):
+        overlay.write_text(
+            "datasets:\n  textures: {root: resources/sources/afhq/afhq}\n"
+            f"downloads:\n  afhq: {{url: '{url}/afhq.tar.gz', sha256: '{checksum}', "
+            "unpack: tar}\n")
+        result = snakemake([target, "--cores", "1", *TINY, str(overlay)], copy, check=False)
+        if checksum != digest:
+            assert result.returncode != 0
+            log = (copy / "logs/downloads/afhq/afhq.tar.gz.log").read_text()
+            assert "config key 'downloads.afhq'" in log and digest in log
+            assert not list((copy / "resources/downloads").rglob("afhq.tar.gz*"))
+    assert result.returncode == 0, result.stderr[-3000:]
     manifest = json.loads((copy / target).read_text())
-    assert manifest["classes"] == ["cat", "dog"] and manifest["source"] == str(tmp_path / "afhq")
-    assert manifest["counts"] == {"train": 4, "test": 4}
+    assert manifest["source"] == "resources/sources/afhq/afhq"
+    assert manifest["classes"] == ["cat", "dog"] and manifest["counts"] == {"train": 4, "test": 4}
+    record = json.loads((copy / "results/provenance" / f"{target}.json").read_text())
+    assert "resources/sources/afhq" in {item["path"] for item in record["inputs"]}

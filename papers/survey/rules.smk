@@ -10,6 +10,7 @@ shared rules of workflow/rules/explanations.smk with the survey's methods, so
 the survey's numbers come from the same code as the shared evaluation.
 """
 
+from common.download import download_inputs
 from papers.survey import plan
 
 SURVEY = config["survey"]
@@ -99,6 +100,7 @@ rule survey_photo_figure:
     """Fig. 7 (gradient, DeconvNet, guided backprop) or Fig. 8 (the IG path) on real photos."""
     input:
         **dataset_files("photos", splits=["test"]),
+        weights=download_inputs(config, config["pretrained"][SURVEY["photos"]["model"]]),
     output:
         pdf="results/survey/figure{number}.pdf",
         png=report("results/survey/figure{number}.png",

@@ -1,6 +1,7 @@
 """Classifier zoo: training, the accuracy table and a prediction figure per model."""
 
 from common.config import classifier_runs, dataset_files, training_settings
+from common.download import download_inputs
 from common.models.pretrained import IMAGENET_MODELS
 
 
@@ -8,6 +9,8 @@ rule train_classifier:
     """Train one architecture on one dataset with one seed (resumable)."""
     input:
         **dataset_files("{dataset}"),
+        init_weights=lambda wildcards: download_inputs(config, training_settings(
+            config, wildcards.dataset, wildcards.arch).get("init_weights")),
     output:
         weights="results/models/{dataset}/{arch}/seed{seed}.pt",
         metrics="results/models/{dataset}/{arch}/seed{seed}.json",
@@ -94,6 +97,7 @@ rule imagenet_predictions:
     """Top-5 classes of a pretrained ImageNet classifier on the shipped photographs."""
     input:
         **dataset_files("photos", splits=["test"]),
+        weights=lambda wildcards: download_inputs(config, config["pretrained"][wildcards.model]),
     output:
         table=report(
             "results/models/photos/{model}/top5.csv",

@@ -1,10 +1,15 @@
 """Datasets under resources/data/: generated with ground truth, or shipped real images."""
 
 from common.config import dataset_files
+from common.download import download_inputs
 
 
 rule make_dataset:
     """Build a labelled dataset's splits, manifest (sha256 of each file) and preview."""
+    input:
+        # the unpacked archive when datasets.<dataset>.root lies under resources/sources/
+        sources=lambda wildcards: download_inputs(config,
+                                                  config["datasets"][wildcards.dataset].get("root")),
     output:
         **dataset_files("{dataset}"),
         preview=report(
@@ -27,6 +32,8 @@ rule make_dataset:
 
 rule collect_photos:
     """The shipped colour photographs for the ImageNet classifier (one unlabelled split)."""
+    input:
+        sources=download_inputs(config, config["datasets"]["photos"].get("root")),
     output:
         **dataset_files("photos", splits=["test"]),
         preview=report(

@@ -1,0 +1,161 @@
+"""Paper-scale sources (real datasets, ImageNet weights) fetched by explicit rules and checked.
+
+Nothing in the embedded default downloads. Each entry of the config section
+``downloads`` names a URL, the checksum its publisher gives and how to unpack
+it; workflow/rules/downloads.smk fetches it to ``resources/downloads/<name>/<file>``
+and, for archives, unpacks it to the directory ``resources/sources/<name>``.
+A dataset ``root`` or a weight file that lies under one of those two places is
+thereby an output of those rules, so Snakemake fetches what a target needs and
+nothing else.
+
+Checksums: sha256, sha1 or md5, as the publisher states them. A sha256 may be
+given as the prefix that torchvision puts into its weight files' names (at
+least eight hex digits), which is the check torchvision itself applies. A
+mismatch deletes the fetched bytes and names the config key, the URL and both
+digests. An interrupted download resumes where the server supports byte ranges.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import tarfile
+import urllib.request
+import zipfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any
+from urllib.parse import unquote, urlparse
+
+DOWNLOADS = Path("resources/downloads")
+SOURCES = Path("resources/sources")
+ALGORITHMS = ("sha256", "sha1", "md5")
+CHUNK = 1 << 20
+
+
+class ChecksumError(RuntimeError):
+    """The fetched bytes are not those the configuration's checksum describes."""
+
+
+@dataclass(frozen=True)
+class Source:
+    """One entry of ``downloads``: where it comes from, its checksum and its archive format."""
+
+    name: str
+    url: str
+    algorithm: str
+    digest: str
+    unpack: str = "none"  # "zip", "tar" (any compression tarfile reads) or "none" (one file)
+    file: str | None = None  # the fetched file's name; default: the URL's last path segment
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any], name: str) -> Source:
+        entry = dict(config["downloads"][name])
+        algorithm = next(key for key in ALGORITHMS if key in entry)
+        return cls(name=name, url=entry["url"], algorithm=algorithm,
+                   digest=entry[algorithm].lower(), unpack=entry.get("unpack", "none"),
+                   file=entry.get("file"))
+
+    @property
+    def key(self) -> str:
+        return f"downloads.{self.name}"
+
+    @property
+    def filename(self) -> str:
+        return self.file or unquote(PurePosixPath(urlparse(self.url).path).name)
+
+    @property
+    def fetched(self) -> Path:
+        """Where the fetched file lies (also the path a weight entry names)."""
+        return DOWNLOADS / self.name / self.filename
+
+    @property
+    def unpacked(self) -> Path:
+        return SOURCES / self.name
+
+
+def download_inputs(config: Mapping[str, Any], *paths: str | None) -> list[str]:
+    """The fetched files and unpacked directories that ``paths`` lie in (a rule's inputs).
+
+    A path under ``resources/downloads/<name>/`` or ``resources/sources/<name>/``
+    needs that source; any other path (the user's own copy, or None) needs nothing.
+    """
+    needed = []
+    for path in filter(None, paths):
+        parts = Path(path).parts
+        for base, location in ((DOWNLOADS, "fetched"), (SOURCES, "unpacked")):
+            if Path(*parts[:len(base.parts)]) == base and len(parts) > len(base.parts):
+                source = Source.from_config(config, parts[len(base.parts)])
+                needed.append(str(getattr(source, location)))
+    return needed
+
+
+def _hash_of(path: Path, algorithm: str):
+    """The running digest of the bytes already at ``path`` (none if it is missing)."""
+    digest = hashlib.new(algorithm)
+    if path.exists():
+        with path.open("rb") as stream:
+            for block in iter(lambda: stream.read(CHUNK), b""):
+                digest.update(block)
+    return digest
+
+
+def _open(url: str, offset: int):
+    request = urllib.request.Request(url, headers={"Range": f"bytes={offset}-"} if offset else {})
+    return urllib.request.urlopen(request, timeout=60)  # noqa: S310 (configured URL)
+
+
+def fetch(source: Source, destination: str | os.PathLike) -> str:
+    """Download ``source`` to ``destination`` via ``<destination>.part`` and verify it.
+
+    Bytes already in the ``.part`` file of an interrupted run are kept when the
+    server answers the range request (206); otherwise the download starts over.
+    Returns the full hex digest. On a mismatch nothing is left at either path.
+    """
+    destination = Path(destination)
+    partial = destination.with_name(destination.name + ".part")
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    offset = partial.stat().st_size if partial.exists() else 0
+    with _open(source.url, offset) as response:
+        resumed = offset > 0 and response.status == 206
+        digest = _hash_of(partial, source.algorithm) if resumed else hashlib.new(source.algorithm)
+        with partial.open("ab" if resumed else "wb") as stream:
+            for block in iter(lambda: response.read(CHUNK), b""):
+                stream.write(block)
+                digest.update(block)
+    actual = digest.hexdigest()
+    if not actual.startswith(source.digest):
+        partial.unlink()
+        raise ChecksumError(f"config key '{source.key}': {source.url} has {source.algorithm} "
+                            f"{actual}, but the configuration expects {source.digest}")
+    os.replace(partial, destination)
+    return actual
+
+
+def _members_inside(names: list[str], archive: Path) -> None:
+    for name in names:
+        if Path(name).is_absolute() or ".." in Path(name).parts:
+            raise ValueError(f"{archive}: member {name!r} would be written outside its folder")
+
+
+def unpack(source: Source, archive: str | os.PathLike, directory: str | os.PathLike) -> None:
+    """Extract ``archive`` into ``directory`` (built beside it, then renamed into place)."""
+    archive, directory = Path(archive), Path(directory)
+    building = directory.with_name(directory.name + ".part")
+    shutil.rmtree(building, ignore_errors=True)
+    building.mkdir(parents=True)
+    if source.unpack == "zip":
+        with zipfile.ZipFile(archive) as bundle:
+            _members_inside(bundle.namelist(), archive)
+            bundle.extractall(building)
+    elif source.unpack == "tar":
+        with tarfile.open(archive) as bundle:
+            _members_inside(bundle.getnames(), archive)
+            bundle.extractall(building, filter="data")
+    else:
+        raise ValueError(f"config key '{source.key}.unpack': {source.unpack!r} is a single file; "
+                         f"use {source.fetched} itself")
+    shutil.rmtree(directory, ignore_errors=True)
+    os.replace(building, directory)
