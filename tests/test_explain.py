@@ -168,6 +168,28 @@ def test_deeplift_sums_to_delta(resnet, images):
     assert torch.allclose(attribution.sum((1, 2, 3)), difference, atol=1e-4, rtol=1e-3)
 
 
+class _SharedRectifier(nn.Module):
+    """One ReLU module called twice per forward pass (torchvision's BasicBlock does this)."""
+
+    def __init__(self):
+        super().__init__()
+        self.first, self.second, self.head = nn.Linear(4, 4), nn.Linear(4, 4), nn.Linear(4, 2)
+        self.relu = nn.ReLU()
+
+    def forward(self, x):
+        return self.head(self.relu(self.second(self.relu(self.first(x.flatten(1))))))
+
+
+@pytest.mark.parametrize(("model", "message"), [
+    (nn.Sequential(nn.Flatten(), nn.Linear(4, 4), nn.ReLU6(), nn.Linear(4, 2)), "ReLU6"),
+    (_SharedRectifier(), "'relu'"),
+])
+def test_deeplift_refuses_networks_it_would_silently_get_wrong(model, message):
+    """Captum would return a map whose sum misses f(x) - f(0) here, without an error."""
+    with pytest.raises(ValueError, match=message):
+        explain(model, torch.rand(2, 1, 2, 2), torch.tensor([0, 1]), "deeplift")
+
+
 def test_gradient_shap_converges_to_integrated_gradients(resnet, images):
     """With one baseline, GradientSHAP is a Monte-Carlo estimate of Integrated Gradients."""
     shap = explain(resnet, images, TARGET, "gradient_shap", samples=3000)

@@ -151,10 +151,44 @@ def gradient_shap(model, x, target, samples: int = 25, baseline: str | float = "
     return total / samples
 
 
+def _require_rescale_rule_applies(model: nn.Module, x: torch.Tensor) -> None:
+    """Raise unless Captum's DeepLIFT would apply the Rescale rule at every nonlinearity.
+
+    Captum rescales only the module types in its ``SUPPORTED_NON_LINEAR`` and keeps
+    one forward record per module: a ReLU6 (EfficientNet-Lite, MobileNet) would pass
+    the plain gradient, and a module called twice per forward would pair the wrong
+    inputs with its outputs. Either gives a map that is not DeepLIFT, without error.
+    """
+    from captum.attr._core.deep_lift import SUPPORTED_NON_LINEAR
+
+    unsupported = sorted({type(module).__name__ for module in model.modules()
+                          if isinstance(module, RECTIFIERS)
+                          and type(module) not in SUPPORTED_NON_LINEAR})
+    if unsupported:
+        raise ValueError(f"DeepLIFT (Captum) has no Rescale rule for {unsupported} in "
+                         f"{type(model).__name__}")
+    calls: dict[str, int] = {}
+    handles = [module.register_forward_hook(
+        lambda module, inputs, output, name=name: calls.__setitem__(name, calls.get(name, 0) + 1))
+        for name, module in model.named_modules() if type(module) in SUPPORTED_NON_LINEAR]
+    try:
+        with torch.no_grad():
+            model(x[:1])
+    finally:
+        for handle in handles:
+            handle.remove()
+    shared = sorted(name for name, count in calls.items() if count > 1)
+    if shared:
+        raise ValueError(f"DeepLIFT (Captum) needs each nonlinearity to be its own module; "
+                         f"{shared} are called more than once per forward pass")
+
+
 def deeplift(model, x, target, baseline: str | float = "zero") -> torch.Tensor:
     """DeepLIFT with the Rescale rule (Shrikumar et al.), Captum's implementation.
 
-    Correct only where every ReLU call is its own module (true of the zoo's models).
+    Refuses networks on which Captum would silently compute something else (see
+    :func:`_require_rescale_rule_applies`); the zoo's models qualify.
     """
+    _require_rescale_rule_applies(model, x)
     return DeepLift(model).attribute(x.detach().requires_grad_(True),
                                      baselines=baseline_tensor(x, baseline), target=target)
