@@ -156,7 +156,8 @@ def _survey_errors(config: Mapping[str, Any]) -> list[str]:
     survey = config.get("survey", {})
     methods = survey.get("methods", [])
     errors = _classifier_and_method_errors(config, "survey", "classifier", {
-        "methods": methods, "method_params": list(survey.get("method_params", {}))})
+        "methods": methods, "method_params": list(survey.get("method_params", {})),
+        "photo_agreement.methods": survey.get("photo_agreement", {}).get("methods", [])})
     missing = [method for method in CLAIMED_METHODS if method not in methods]
     if missing:
         errors.append(f"config key 'survey.methods': lacks {missing}, which the claims "

@@ -1,4 +1,5 @@
-"""Throughput measurement shared by the benchmark scripts (never used in tests' assertions)."""
+"""Timing shared by the benchmark scripts and the survey's timing table (never used in
+tests' assertions)."""
 
 from __future__ import annotations
 
@@ -15,9 +16,9 @@ def synchronise(device: str) -> None:
         torch.cuda.synchronize()
 
 
-def images_per_second(step: Callable[[], object], batch: int, repeats: int, device: str) -> float:
-    """Median throughput of ``step()`` (which handles ``batch`` images) over ``repeats`` timed
-    calls after one warm-up call."""
+def timed_calls(step: Callable[[], object], repeats: int, device: str) -> list[float]:
+    """Seconds taken by each of ``repeats`` calls of ``step()``, after one untimed warm-up
+    call (which pays for lazy initialisation and allocator growth)."""
     step()
     times = []
     for _ in range(repeats):
@@ -26,4 +27,10 @@ def images_per_second(step: Callable[[], object], batch: int, repeats: int, devi
         step()
         synchronise(device)
         times.append(time.perf_counter() - started)
-    return batch / statistics.median(times)
+    return times
+
+
+def images_per_second(step: Callable[[], object], batch: int, repeats: int, device: str) -> float:
+    """Median throughput of ``step()`` (which handles ``batch`` images) over ``repeats`` timed
+    calls after one warm-up call."""
+    return batch / statistics.median(timed_calls(step, repeats, device))

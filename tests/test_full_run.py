@@ -1,12 +1,15 @@
 """Known answers at the embedded scale, in a temporary copy.
 
 The copy builds, with the embedded default configuration, every target these
-answers read: all classifiers, the attribution evaluation and sanity checks,
-CartoonX's Fig. 7a/b curves on the car detector, the survey's Table 1 and the
-course's localisation and sanity tables.
-(`make reproduce` builds everything, 34 minutes here; the tiny run of
-test_workflow.py exercises every rule of it within the test budget.)
+answers read: the classifiers they explain, the attribution evaluation and
+sanity checks, CartoonX's Fig. 7a/b curves on the car detector, the survey's
+Table 1 and the course's localisation and sanity tables. The zoo's other
+classifiers (DXAI's datasets) are left to `make reproduce`, which builds
+everything (about 80 minutes here); the tiny run of test_workflow.py exercises
+every rule of it within the test budget.
 """
+
+import json
 
 import pandas as pd
 import pytest
@@ -15,8 +18,10 @@ from conftest import copy_repository, lineage, snakemake
 pytestmark = pytest.mark.workflow
 
 
+#: The classifiers the known answers below explain, by (dataset, arch).
+CLASSIFIERS = [("cars", "resnet18"), ("scenes", "resnet18"), ("scenes", "vgg"), ("scenes", "vit")]
 TARGETS = [
-    "results/models/accuracy.csv",
+    *(f"results/models/{dataset}/{arch}/seed0.json" for dataset, arch in CLASSIFIERS),
     "results/models/photos/efficientnet_lite0/top5.csv",
     "results/explain/cars_resnet18_seed0/summary.csv",
     "results/explain/cars_resnet18_seed0/sanity.csv",
@@ -36,15 +41,14 @@ def full_run(tmp_path_factory):
     return copy
 
 
-def test_every_classifier_clears_the_bar(full_run):
+def test_every_explained_classifier_clears_the_bar(full_run):
     """Accuracy or mAP at least 0.8; the ViT (0.805 measured) gets a margin for other CPUs."""
-    table = pd.read_csv(full_run / "results/models/accuracy.csv")
-    assert len(table) == 13
-    single = table[table["task"] == "single_label"]
-    assert (single["test_accuracy"] >= 0.8).all(), single
-    multi = table[table["task"] == "multi_label"].set_index("arch")
-    assert (multi.loc[["resnet18", "vgg"], "test_map"] >= 0.8).all(), multi
-    assert multi.loc["vit", "test_map"] >= 0.75, multi  # 0.805 measured; chance about 0.42
+    metrics = {pair: json.loads((full_run / "results/models/{}/{}/seed0.json".format(
+        *pair)).read_text()) for pair in CLASSIFIERS}
+    assert metrics["cars", "resnet18"]["test_accuracy"] >= 0.8, metrics["cars", "resnet18"]
+    for arch in ("resnet18", "vgg"):
+        assert metrics["scenes", arch]["test_map"] >= 0.8, (arch, metrics["scenes", arch])
+    assert metrics["scenes", "vit"]["test_map"] >= 0.75  # 0.805 measured; chance about 0.42
 
 
 def test_pretrained_classifier_names_chelsea_and_coffee(full_run):

@@ -8,9 +8,10 @@ import torch
 from common.metrics.comparison import pcc, sim
 from papers.survey.claims import (
     CLAIMED_METHODS,
+    aopc_claim,
     human_likeness_claims,
-    perturbation_claims,
     randomisation_verdicts,
+    speed_claim,
 )
 from papers.survey.observers import Observers, centre_prior, fixation_counts, simulate_density
 
@@ -105,16 +106,34 @@ def test_human_likeness_claims_read_the_table_and_check_the_paper_too():
     assert improve_pcc["holds"] and improve_pcc["paper_table"] is False  # 0.1867 < 0.2422
 
 
-def test_perturbation_claims_compare_aopc_and_time():
-    summary = pd.DataFrame(
-        [{"method": m, "metric": "aopc", "mean": a, "seconds_per_image": s}
-         for m, a, s in [("lrp_epsilon", 0.9, 0.01), ("saliency", 0.5, 0.004),
-                         ("deconvnet", 0.95, 0.004), ("guided_backprop", 0.3, 0.005),
-                         ("smoothgrad", 0.6, 0.2), ("integrated_gradients", 0.7, 0.1),
-                         ("gradcam", 0.4, 0.003), ("fem", 0.2, 0.002)]])
-    lrp, fem = perturbation_claims(summary)
+def test_aopc_and_speed_claims_read_their_tables():
+    methods = [("lrp_epsilon", 0.9, 10.0), ("saliency", 0.5, 4.0), ("deconvnet", 0.95, 4.0),
+               ("guided_backprop", 0.3, 5.0), ("smoothgrad", 0.6, 200.0),
+               ("integrated_gradients", 0.7, 100.0), ("gradcam", 0.4, 3.0), ("fem", 0.2, 2.0)]
+    lrp = aopc_claim(pd.DataFrame([{"method": m, "metric": "aopc", "mean": a}
+                                   for m, a, _ in methods]))
     assert not lrp["holds"] and "DeconvNet 0.950" in lrp["measured"]
-    assert fem["holds"] and "gradcam 3.00" in fem["measured"]
+    timing = pd.DataFrame([{"method": m, "ms_per_image_median": t, "repeats": 5}
+                           for m, _, t in methods])
+    fem = speed_claim(timing)
+    assert fem["holds"] and "gradcam 3.00" in fem["measured"] and "5 calls" in fem["measured"]
+    timing.loc[timing["method"] == "fem", "ms_per_image_median"] = 3.5
+    assert not speed_claim(timing)["holds"]
+
+
+def test_pairwise_pcc_is_symmetric_with_a_unit_diagonal_and_knows_anticorrelation():
+    from papers.survey.photos import agreement_matrix, pairwise_pcc
+
+    base = torch.rand(3, 1, 8, 8)
+    maps = {"a": base, "b": 2 * base + 1, "c": -base, "d": torch.rand(3, 1, 8, 8)}
+    scores = pairwise_pcc(maps, ["p0", "p1", "p2"])
+    matrix = agreement_matrix(scores).set_index(["method_a", "method_b"])
+    assert len(scores) == 16 * 3 and (matrix["photos"] == 3).all()
+    assert matrix.loc[("a", "a"), "pcc_mean"] == pytest.approx(1)
+    assert matrix.loc[("a", "b"), "pcc_mean"] == pytest.approx(1, abs=1e-5)
+    assert matrix.loc[("a", "c"), "pcc_mean"] == pytest.approx(-1, abs=1e-5)
+    assert matrix.loc[("a", "d"), "pcc_mean"] == pytest.approx(matrix.loc[("d", "a"), "pcc_mean"])
+    assert list(matrix.index.get_level_values(0).unique()) == ["a", "b", "c", "d"]
 
 
 def test_a_method_passes_randomisation_only_if_every_similarity_drops_in_both_tests():

@@ -47,6 +47,33 @@ def test_perturbation_and_sanity_tables_cover_the_survey_methods(survey):
     assert set(sanity["test"]) == {"cascading", "independent", "labels"}
 
 
+def test_photo_agreement_is_the_mean_of_its_per_photo_scores(survey):
+    results, _ = survey
+    settings = yaml.safe_load((results.parents[1] / "tests/tiny.yaml").read_text())
+    chosen = settings["survey"]["photo_agreement"]
+    scores = pd.read_csv(results / "photo_agreement_scores.csv")
+    matrix = pd.read_csv(results / "photo_agreement.csv")
+    assert set(scores["photo"]) == set(chosen["images"])
+    assert len(matrix) == len(chosen["methods"]) ** 2
+    means = scores.groupby(["method_a", "method_b"])["pcc"].mean().round(4)
+    merged = matrix.set_index(["method_a", "method_b"])["pcc_mean"]
+    pd.testing.assert_series_equal(merged.sort_index(), means.sort_index(), check_names=False,
+                                   atol=1e-4)
+    diagonal = matrix[matrix["method_a"] == matrix["method_b"]]
+    assert diagonal["pcc_mean"].round(4).eq(1).all()
+    assert (results / "photo_agreement.png").stat().st_size > 1000
+
+
+def test_timing_times_every_method_over_the_repeats(survey):
+    results, settings = survey
+    timing = pd.read_csv(results / "timing.csv").set_index("method")
+    assert set(timing.index) == set(settings["methods"])
+    assert (timing["repeats"] == 2).all() and (timing["device"] == "cpu").all()
+    assert (timing["ms_per_image_min"] > 0).all()
+    assert ((timing["ms_per_image_min"] <= timing["ms_per_image_median"])
+            & (timing["ms_per_image_median"] <= timing["ms_per_image_max"])).all()
+
+
 def test_claims_say_whether_each_holds_here_and_in_print(survey):
     results, _ = survey
     claims = pd.read_csv(results / "claims.csv")

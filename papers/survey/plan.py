@@ -14,3 +14,11 @@ def method_settings(config: Mapping[str, Any], section: str) -> dict[str, Any]:
     survey = config["survey"]
     return {"seed": survey["classifier"]["seed"], "methods": survey["methods"],
             "method_params": survey["method_params"], **survey[section]}
+
+
+def photo_agreement_settings(config: Mapping[str, Any]) -> dict[str, Any]:
+    """``survey.photo_agreement`` (photos, methods) with the ImageNet classifier and image
+    size of ``survey.photos`` and that classifier's weight file."""
+    photos = config["survey"]["photos"]
+    return {**method_settings(config, "photo_agreement"), "model": photos["model"],
+            "image_size": photos["image_size"], "weights": config["pretrained"][photos["model"]]}

@@ -5,7 +5,9 @@
 
 One classifier (config ``survey.classifier``) is explained by the survey's
 white-box methods. Table 1 and Fig. 11 compare the maps with fixation density
-maps; the perturbation (AOPC) and timing table and the sanity checks reuse the
+maps, and the photo agreement matrix compares them with each other on real
+photos; the timing table times each method over repeated calls. The
+perturbation (AOPC) table and the sanity checks reuse the
 shared rules of workflow/rules/explanations.smk with the survey's methods, so
 the survey's numbers come from the same code as the shared evaluation.
 """
@@ -144,12 +146,61 @@ rule survey_figure10:
         "scripts/figure10.py"
 
 
+rule survey_photo_agreement:
+    """The maps of real photos compared with each other: PCC of every pair of methods."""
+    input:
+        **dataset_files("photos", splits=["test"]),
+        weights=download_inputs(config, config["pretrained"][SURVEY["photos"]["model"]]),
+    output:
+        scores="results/survey/photo_agreement_scores.csv",
+        table=report("results/survey/photo_agreement.csv",
+                     caption="report/photo_agreement.rst", category="Survey"),
+        pdf="results/survey/photo_agreement.pdf",
+        png=report("results/survey/photo_agreement.png",
+                   caption="report/photo_agreement.rst", category="Survey"),
+    params:
+        settings=plan.photo_agreement_settings(config),
+        device=config["device"],
+    log:
+        "logs/survey/photo_agreement.log",
+    threads: 2
+    resources:
+        gpu=1,
+    conda:
+        "../../envs/xai.yaml"
+    script:
+        "scripts/photo_agreement.py"
+
+
+rule survey_timing:
+    """Milliseconds per image of every method, over repeated timed calls."""
+    input:
+        weights=SURVEY_CLASSIFIER,
+        **dataset_files(SURVEY["classifier"]["dataset"], splits=["test"]),
+    output:
+        table=report("results/survey/timing.csv", caption="report/timing.rst",
+                     category="Survey"),
+    params:
+        settings=plan.method_settings(config, "timing"),
+        device=config["device"],
+    log:
+        "logs/survey/timing.log",
+    threads: 2
+    resources:
+        gpu=1,
+    conda:
+        "../../envs/xai.yaml"
+    script:
+        "scripts/timing.py"
+
+
 rule survey_claims:
     """Each comparative claim of the survey with the value measured here and whether it holds."""
     input:
         table1="results/survey/table1.csv",
         perturbation="results/survey/perturbation.csv",
         sanity="results/survey/sanity.csv",
+        timing="results/survey/timing.csv",
     output:
         table=report("results/survey/claims.csv", caption="report/claims.rst",
                      category="Survey"),
@@ -171,4 +222,6 @@ rule survey:
         "results/survey/figure11.pdf",
         "results/survey/perturbation.csv",
         "results/survey/sanity.csv",
+        "results/survey/photo_agreement.csv",
+        "results/survey/timing.csv",
         "results/survey/claims.csv",

@@ -8,8 +8,9 @@ from papers.survey.claims import all_claims
 
 def main(smk) -> None:
     with Job(smk, seed=0) as job:
-        claims = all_claims(pd.read_csv(smk.input.table1), pd.read_csv(smk.input.perturbation),
-                            pd.read_csv(smk.input.sanity), smk.params.sanity_pass_below)
+        tables = {name: pd.read_csv(smk.input[name])
+                  for name in ("table1", "perturbation", "sanity", "timing")}
+        claims = all_claims(**tables, sanity_pass_below=smk.params.sanity_pass_below)
         job.save_table("claims", claims, smk.output.table)
 
 
