@@ -245,20 +245,40 @@ def test_eigen_gradcam_fixes_the_sign_of_the_library_projection(resnet, images):
     assert torch.allclose(explain(resnet, images, TARGET, "eigen_gradcam"), expected, atol=1e-5)
 
 
+class _FeaturesOnly(nn.Module):
+    """A "network" whose feature layer is its input: FEM of it is FEM of the given maps."""
+
+    def __init__(self):
+        super().__init__()
+        self.features = nn.Identity()
+
+    def forward(self, x):
+        return self.features(x).mean((2, 3))
+
+
 def test_fem_marks_channels_above_mean_plus_k_std():
-    class Identity(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.features = nn.Identity()
-
-        def forward(self, x):
-            return self.features(x).mean((2, 3))
-
     x = torch.zeros(1, 2, 4, 4)
     x[0, 0, 0, 0] = 8.0  # channel 0: one hot spot, mean 0.5, std about 1.94
     x[0, 1] = 1.0        # channel 1: flat, so every position is >= mean + k * 0
-    fem = explain(Identity(), x, 0, "fem", k=1.0)
+    fem = explain(_FeaturesOnly(), x, 0, "fem", k=1.0)
     assert fem[0, 0, 0, 0] == 1.0 and torch.allclose(fem[0, 0, 1:, 1:], torch.zeros(3, 3))
+
+
+def test_fem_reads_efficientnets_features_after_their_relu6():
+    """EfficientNet-Lite's feature layer is hooked before its shared ReLU6: FEM must see the
+    rectified features, as on every other network (pre-activation means can be negative)."""
+    from common.explain.cam import recorded_output
+    from common.models.pretrained import efficientnet_lite0
+
+    model = efficientnet_lite0().eval()
+    x = torch.rand(1, 3, 64, 64)
+    with torch.no_grad(), recorded_output(model.network._bn1) as record:
+        model(x)
+    assert (record["out"] < 0).any()  # the hooked features are not yet rectified
+    expected = torch.nn.functional.interpolate(
+        explain(_FeaturesOnly(), record["out"].clamp(0, 6), 0, "fem"), size=(64, 64),
+        mode="bilinear", align_corners=False)
+    assert torch.allclose(explain(model, x, torch.tensor([0]), "fem"), expected, atol=1e-6)
 
 
 def test_occlusion_finds_the_only_informative_patch():

@@ -17,6 +17,20 @@ import torch.nn.functional as F
 from torch import nn
 
 
+def feature_rectifier(model: nn.Module):
+    """What the network applies to :func:`feature_layer`'s output before using it.
+
+    EfficientNet-Lite's ``_bn1`` is read before its ReLU6 (that module is shared
+    and cannot be hooked alone), so its features are the clamp to [0, 6]; the
+    other networks' feature layers end in their rectifier (nothing to apply).
+    """
+    network = getattr(model, "network", model)
+    if isinstance(getattr(network, "_bn1", None), nn.Module) and \
+            isinstance(getattr(network, "_swish", None), nn.ReLU6):
+        return network._swish
+    return nn.Identity()
+
+
 def feature_layer(model: nn.Module) -> nn.Module:
     """The last convolutional stage: ``layer4`` of a ResNet, ``features`` of the zoo's and
     torchvision's other CNNs, ``_bn1`` of EfficientNet-Lite (its head's batch norm: the
@@ -108,13 +122,16 @@ def feature_explanation_map(model, x, target=None, layer: nn.Module | None = Non
 
     B_k = [A_k >= mu_k + k sigma_k] with the spatial mean and standard deviation
     of channel k; map = sum_k mu_k B_k, normalised to [0, 1]. The survey states
-    k = 1 (the default here); the reference implementations default to 2.
+    k = 1 (the default here); the reference implementations default to 2. A_k
+    are the rectified features (Fuad et al. take them after the ReLU): a
+    pre-activation channel with a negative mean would invert its contribution.
     """
     del target  # FEM explains the features, not a class
+    rectify = nn.Identity() if layer is not None else feature_rectifier(model)
     layer = layer or feature_layer(model)
     with torch.no_grad(), recorded_output(layer) as record:
         model(x)
-    activations = record["out"]
+    activations = rectify(record["out"])
     mean = activations.mean(dim=(2, 3), keepdim=True)
     std = activations.std(dim=(2, 3), keepdim=True, unbiased=False)
     binary = (activations >= mean + k * std).float()

@@ -43,6 +43,15 @@ def load_classifier(path: str | Path, device: str = "cpu") -> nn.Module:
     return model.to(device).eval()
 
 
+def classifier_and_test_split(inputs, device: str):
+    """A rule's trained classifier (input ``weights``) in eval mode on ``device`` and the test
+    split of its dataset (input ``manifest``): what most explanation scripts start from."""
+    from common.data import load_split
+
+    return (load_classifier(inputs.weights, device),
+            load_split(Path(inputs.manifest).parent, "test"))
+
+
 def start_from_backbone(model: nn.Module, path: str | Path, arch: str) -> None:
     """Initialise ``model``'s backbone from the state dict at ``path`` (training.init_weights)."""
     if not hasattr(model, "load_backbone"):

@@ -6,15 +6,13 @@ permuted labels): the similarity (SSIM, Spearman, HOG-PCC of absolute maps) of
 each map to the trained model's map. Writes one table and one figure.
 """
 
-from pathlib import Path
 
 import pandas as pd
 
-from common.data import load_split
 from common.explain import explain
 from common.io import atomic_path
 from common.metrics.sanity import SIMILARITIES, parameter_randomisation, similarities
-from common.models import load_classifier
+from common.models import classifier_and_test_split, load_classifier
 from common.plotting import plt, save_figure
 from common.tracking import Job
 
@@ -61,8 +59,7 @@ def draw(table: pd.DataFrame):
 def main(smk) -> None:
     sanity = smk.params.sanity
     with Job(smk, seed=sanity["seed"]) as job:
-        test = load_split(Path(smk.input.manifest).parent, "test")
-        model = load_classifier(smk.input.weights, job.device).eval()
+        model, test = classifier_and_test_split(smk.input, job.device)
         permuted = load_classifier(smk.input.permuted, job.device).eval()
         x = test.images[:sanity["images"]].to(job.device)
         target = test.labels[:sanity["images"]].to(job.device)

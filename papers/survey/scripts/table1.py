@@ -11,18 +11,16 @@ Table 1 (mean and sample std per method, beside the paper's printed values) and
 Fig. 11 (images, density maps and every method's map).
 """
 
-from pathlib import Path
 
 import pandas as pd
 import torch
 
-from common.data import load_split
 from common.explain import explain
 from common.io import atomic_path
 from common.metrics.comparison import pcc, sim
 from common.metrics.evaluate import images_with_objects
 from common.metrics.sanity import absolute_map
-from common.models import load_classifier
+from common.models import classifier_and_test_split
 from common.plotting import plt, save_figure, show_image
 from common.tracking import Job
 from papers.survey.observers import Observers, simulate_density
@@ -105,8 +103,7 @@ def draw(x, density, maps: dict, reference: str):
 def main(smk) -> None:
     settings = smk.params.settings
     with Job(smk, seed=settings["seed"]) as job:
-        split = load_split(Path(smk.input.manifest).parent, "test")
-        model = load_classifier(smk.input.weights, job.device).eval()
+        model, split = classifier_and_test_split(smk.input, job.device)
         x, target, density, reference = reference_maps(split, settings, settings["seed"])
         x, target = x.to(job.device), target.to(job.device)
         scores, maps = score(model, x, target, density, settings["methods"],

@@ -7,13 +7,11 @@ milliseconds per image, on the job's device.
 """
 
 import statistics
-from pathlib import Path
 
 import pandas as pd
 
-from common.data import load_split
 from common.explain import explain
-from common.models import load_classifier
+from common.models import classifier_and_test_split
 from common.timing import timed_calls
 from common.tracking import Job
 
@@ -36,8 +34,7 @@ def timing_rows(model, x, target, settings: dict, device: str) -> list[dict]:
 def main(smk) -> None:
     settings = smk.params.settings
     with Job(smk, seed=settings["seed"]) as job:
-        split = load_split(Path(smk.input.manifest).parent, "test")
-        model = load_classifier(smk.input.weights, job.device).eval()
+        model, split = classifier_and_test_split(smk.input, job.device)
         x = split.images[:settings["images"]]
         target = split.labels if split.labels.dim() == 1 else split.labels.argmax(1)
         target = target[:settings["images"]]
