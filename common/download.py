@@ -21,6 +21,7 @@ import hashlib
 import os
 import shutil
 import tarfile
+import urllib.error
 import urllib.request
 import zipfile
 from collections.abc import Mapping
@@ -103,28 +104,56 @@ def _hash_of(path: Path, algorithm: str):
 
 
 def _open(url: str, offset: int):
+    """The server's response, from byte ``offset`` where it honours the range; ``None`` when
+    the range lies past the end of the file (416: the ``.part`` file is complete or stale)."""
     request = urllib.request.Request(url, headers={"Range": f"bytes={offset}-"} if offset else {})
-    return urllib.request.urlopen(request, timeout=60)  # noqa: S310 (configured URL)
+    try:
+        return urllib.request.urlopen(request, timeout=60)  # noqa: S310 (configured URL)
+    except urllib.error.HTTPError as error:
+        if offset and error.code == 416:
+            return None
+        raise
+
+
+def _resumes_at(response, offset: int) -> bool:
+    """Whether ``response`` continues a file at ``offset`` (206 with a matching range)."""
+    content_range = response.headers.get("Content-Range", f"bytes {offset}-")
+    return offset > 0 and response.status == 206 and \
+        content_range.startswith(f"bytes {offset}-")
+
+
+def _download(source: Source, partial: Path):
+    """Append the rest of ``source`` to ``partial`` (or rewrite it) and return the digest."""
+    offset = partial.stat().st_size if partial.exists() else 0
+    response = _open(source.url, offset)
+    if response is None:  # nothing left to fetch: the bytes at hand decide
+        return _hash_of(partial, source.algorithm), True
+    with response:
+        resumed = _resumes_at(response, offset)
+        digest = _hash_of(partial, source.algorithm) if resumed else hashlib.new(source.algorithm)
+        with partial.open("ab" if resumed else "wb") as stream:
+            for block in iter(lambda: response.read(CHUNK), b""):
+                stream.write(block)
+                digest.update(block)
+    return digest, resumed
 
 
 def fetch(source: Source, destination: str | os.PathLike) -> str:
     """Download ``source`` to ``destination`` via ``<destination>.part`` and verify it.
 
     Bytes already in the ``.part`` file of an interrupted run are kept when the
-    server answers the range request (206); otherwise the download starts over.
-    Returns the full hex digest. On a mismatch nothing is left at either path.
+    server answers the range request (206); otherwise the download starts over. A
+    resumed file that fails the check is fetched once more from its first byte
+    (the old bytes may be stale). Returns the full hex digest; on a mismatch
+    nothing is left at either path.
     """
     destination = Path(destination)
     partial = destination.with_name(destination.name + ".part")
     destination.parent.mkdir(parents=True, exist_ok=True)
-    offset = partial.stat().st_size if partial.exists() else 0
-    with _open(source.url, offset) as response:
-        resumed = offset > 0 and response.status == 206
-        digest = _hash_of(partial, source.algorithm) if resumed else hashlib.new(source.algorithm)
-        with partial.open("ab" if resumed else "wb") as stream:
-            for block in iter(lambda: response.read(CHUNK), b""):
-                stream.write(block)
-                digest.update(block)
+    digest, resumed = _download(source, partial)
+    if resumed and not digest.hexdigest().startswith(source.digest):
+        partial.unlink()
+        digest, _ = _download(source, partial)
     actual = digest.hexdigest()
     if not actual.startswith(source.digest):
         partial.unlink()
@@ -140,22 +169,31 @@ def _members_inside(names: list[str], archive: Path) -> None:
             raise ValueError(f"{archive}: member {name!r} would be written outside its folder")
 
 
+def _extract(source: Source, archive: Path, folder: Path) -> None:
+    if source.unpack == "zip":
+        with zipfile.ZipFile(archive) as bundle:
+            _members_inside(bundle.namelist(), archive)
+            bundle.extractall(folder)
+    elif source.unpack == "tar":
+        with tarfile.open(archive) as bundle:
+            _members_inside(bundle.getnames(), archive)
+            bundle.extractall(folder, filter="data")
+    else:
+        raise ValueError(f"config key '{source.key}.unpack': {source.unpack!r} is a single file; "
+                         f"use {source.fetched} itself")
+
+
 def unpack(source: Source, archive: str | os.PathLike, directory: str | os.PathLike) -> None:
-    """Extract ``archive`` into ``directory`` (built beside it, then renamed into place)."""
+    """Extract ``archive`` into ``directory``: built beside it, renamed into place when
+    complete, removed if extraction fails."""
     archive, directory = Path(archive), Path(directory)
     building = directory.with_name(directory.name + ".part")
     shutil.rmtree(building, ignore_errors=True)
     building.mkdir(parents=True)
-    if source.unpack == "zip":
-        with zipfile.ZipFile(archive) as bundle:
-            _members_inside(bundle.namelist(), archive)
-            bundle.extractall(building)
-    elif source.unpack == "tar":
-        with tarfile.open(archive) as bundle:
-            _members_inside(bundle.getnames(), archive)
-            bundle.extractall(building, filter="data")
-    else:
-        raise ValueError(f"config key '{source.key}.unpack': {source.unpack!r} is a single file; "
-                         f"use {source.fetched} itself")
+    try:
+        _extract(source, archive, building)
+    except BaseException:
+        shutil.rmtree(building, ignore_errors=True)
+        raise
     shutil.rmtree(directory, ignore_errors=True)
     os.replace(building, directory)

@@ -79,7 +79,9 @@ def tiny_run(tmp_path_factory) -> Path:
 
 
 class _RangeHandler(http.server.SimpleHTTPRequestHandler):
-    """Serves files from the fixture's folder, honouring ``Range: bytes=N-`` (206)."""
+    """Serves files from the fixture's folder, honouring ``Range: bytes=N-`` (206, or 416
+    past the end) except for files named ``whole-*``, sent whole (200) as by a server
+    without range support."""
 
     def do_GET(self):  # noqa: N802 (http.server's naming)
         path = Path(self.translate_path(self.path))
@@ -88,8 +90,15 @@ class _RangeHandler(http.server.SimpleHTTPRequestHandler):
             return
         data = path.read_bytes()
         match = re.fullmatch(r"bytes=(\d+)-", self.headers.get("Range", ""))
+        if path.name.startswith("whole-"):
+            match = None
         start = int(match.group(1)) if match else 0
+        if start >= len(data) > 0:
+            self.send_error(416)
+            return
         self.send_response(206 if match else 200)
+        if match:
+            self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
         self.send_header("Content-Length", str(len(data) - start))
         self.end_headers()
         self.wfile.write(data[start:])

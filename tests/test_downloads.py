@@ -60,6 +60,23 @@ def test_an_interrupted_download_resumes_from_its_part_file(local_server, tmp_pa
     assert destination.read_bytes() == PAYLOAD
 
 
+@pytest.mark.parametrize(("served", "stale"), [
+    ("whole-data.bin", b"stale" * 1000),   # no range support: 200, the part file rewritten
+    ("data.bin", b"stale" * 1000),         # resumed on stale bytes: fails, fetched again
+    ("data.bin", b"stale" * 300_000),      # the part file is longer than the file: 416
+    ("data.bin", PAYLOAD),                 # the part file is complete: 416, kept
+])
+def test_a_stale_or_complete_part_file_still_ends_in_the_right_bytes(local_server, tmp_path,
+                                                                      served, stale):
+    folder, url = local_server
+    (folder / served).write_bytes(PAYLOAD)
+    destination = tmp_path / "data.bin"
+    destination.with_name("data.bin.part").write_bytes(stale)
+    fetch(_source(f"{url}/{served}"), destination)
+    assert destination.read_bytes() == PAYLOAD
+    assert not destination.with_name("data.bin.part").exists()
+
+
 def _archive(kind: str) -> bytes:
     buffer = io.BytesIO()
     if kind == "zip":
@@ -86,15 +103,27 @@ def test_unpack_builds_the_whole_folder_or_nothing(tmp_path, kind):
     assert sha256_path(directory) != before  # provenance sees a changed unpacked tree
 
 
-def test_unpack_refuses_members_outside_the_folder(tmp_path):
+def test_unpack_refuses_members_outside_the_folder_and_leaves_nothing(tmp_path):
     buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as bundle:
-        bundle.writestr("../escape.txt", "x")
-    archive = tmp_path / "evil.zip"
+    with tarfile.open(fileobj=buffer, mode="w") as bundle:
+        for name in ("inside.txt", "../escape.txt"):
+            info = tarfile.TarInfo(name)
+            info.size = 1
+            bundle.addfile(info, io.BytesIO(b"x"))
+    archive = tmp_path / "evil.tar"
     archive.write_bytes(buffer.getvalue())
     with pytest.raises(ValueError, match="outside its folder"):
-        unpack(_source("http://unused", unpack="zip"), archive, tmp_path / "out")
+        unpack(_source("http://unused", unpack="tar"), archive, tmp_path / "out")
     assert not (tmp_path / "escape.txt").exists() and not (tmp_path / "out").exists()
+    assert not (tmp_path / "out.part").exists()
+
+
+def test_a_failed_extraction_removes_its_half_built_folder(tmp_path):
+    archive = tmp_path / "broken.zip"
+    archive.write_bytes(_archive("zip")[:40])  # truncated: not a readable zip
+    with pytest.raises(zipfile.BadZipFile):
+        unpack(_source("http://unused", unpack="zip"), archive, tmp_path / "out")
+    assert not (tmp_path / "out").exists() and not (tmp_path / "out.part").exists()
 
 
 def _config(**downloads):
@@ -122,10 +151,10 @@ def test_paths_under_downloads_or_sources_become_rule_inputs():
 @pytest.mark.parametrize(("section", "value", "message"), [
     ("pretrained", "resources/downloads/unknown/x.pth", "'unknown' is not a source"),
     ("pretrained", "resources/downloads/vgg16/other.pth", "fetches resources/downloads/vgg16/"),
-    ("pretrained", "resources/sources/vgg16/x", "is a single file"),
+    ("pretrained", "resources/sources/voc/x.pth", "a weight file under resources/downloads"),
 ])
 def test_a_path_that_no_source_fetches_is_rejected_by_its_key(section, value, message):
-    config = _config(vgg16=WEIGHTS)
+    config = _config(vgg16=WEIGHTS, voc=ARCHIVE)
     config[section]["vgg16"] = value
     with pytest.raises(ConfigError, match=rf"'pretrained.vgg16'.*{message}"):
         validate_config(config)
@@ -141,3 +170,20 @@ def test_a_path_that_no_source_fetches_is_rejected_by_its_key(section, value, me
 def test_a_malformed_source_is_rejected_before_any_job(entry):
     with pytest.raises(ConfigError, match="downloads.broken"):
         validate_config(_config(broken=entry))
+
+
+def test_a_source_name_or_file_that_is_not_a_plain_folder_name_is_rejected():
+    with pytest.raises(ConfigError, match="downloads"):
+        validate_config(_config(**{"a/b": WEIGHTS}))
+    with pytest.raises(ConfigError, match="downloads.vgg16.file"):
+        validate_config(_config(vgg16={**WEIGHTS, "file": ".."}))
+
+
+def test_a_dataset_root_must_be_an_unpacked_archive_and_a_single_file_is_not_one():
+    config = _config(vgg16=WEIGHTS)
+    config["datasets"]["scenes"]["root"] = "resources/downloads/vgg16/vgg16-397923af.pth"
+    with pytest.raises(ConfigError, match="'datasets.scenes.root'.*unpacked archive"):
+        validate_config(config)
+    config["datasets"]["scenes"]["root"] = "resources/sources/vgg16"
+    with pytest.raises(ConfigError, match="'datasets.scenes.root'.*is a single file"):
+        validate_config(config)

@@ -7,10 +7,12 @@ file under resources/sources/<name>/ or resources/downloads/<name>/ makes the
 rule that reads it depend on these rules. The embedded default names none.
 """
 
+import re
+
 from common.download import Source
 
 DOWNLOADS = config.get("downloads", {})
-SOURCE_NAMES = "|".join(DOWNLOADS) or "(?!)"  # (?!) matches nothing: no sources configured
+SOURCE_NAMES = "|".join(map(re.escape, DOWNLOADS)) or "(?!)"  # (?!): no sources configured
 
 
 rule fetch_source:
