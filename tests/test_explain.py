@@ -182,6 +182,7 @@ class _SharedRectifier(nn.Module):
 
 @pytest.mark.parametrize(("model", "message"), [
     (nn.Sequential(nn.Flatten(), nn.Linear(4, 4), nn.ReLU6(), nn.Linear(4, 2)), "ReLU6"),
+    (nn.Sequential(nn.Flatten(), nn.Linear(4, 4), nn.GELU(), nn.Linear(4, 2)), "GELU"),
     (_SharedRectifier(), "'relu'"),
 ])
 def test_deeplift_refuses_networks_it_would_silently_get_wrong(model, message):

@@ -125,6 +125,10 @@ def feature_explanation_map(model, x, target=None, layer: nn.Module | None = Non
     k = 1 (the default here); the reference implementations default to 2. A_k
     are the rectified features (Fuad et al. take them after the ReLU): a
     pre-activation channel with a negative mean would invert its contribution.
+    An explicit ``layer`` is read as it is: pass a layer that ends in its rectifier.
+    The other CAM methods read EfficientNet-Lite's ``_bn1`` before the ReLU6, as
+    Grad-CAM implementations commonly target it; their weighting does not assume
+    non-negative features.
     """
     del target  # FEM explains the features, not a class
     rectify = nn.Identity() if layer is not None else feature_rectifier(model)

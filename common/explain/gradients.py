@@ -155,14 +155,19 @@ def _require_rescale_rule_applies(model: nn.Module, x: torch.Tensor) -> None:
     """Raise unless Captum's DeepLIFT would apply the Rescale rule at every nonlinearity.
 
     Captum rescales only the module types in its ``SUPPORTED_NON_LINEAR`` and keeps
-    one forward record per module: a ReLU6 (EfficientNet-Lite, MobileNet) would pass
-    the plain gradient, and a module called twice per forward would pair the wrong
+    one forward record per module: any other activation module (ReLU6 in
+    EfficientNet-Lite, Hardswish in MobileNetV3, GELU in a ViT) would pass the
+    plain gradient, and a module called twice per forward would pair the wrong
     inputs with its outputs. Either gives a map that is not DeepLIFT, without error.
+    (Activations applied as functions cannot be seen; the zoo's models use modules.)
     """
     from captum.attr._core.deep_lift import SUPPORTED_NON_LINEAR
+    from torch.nn.modules import activation
 
+    activations = tuple(kind for kind in vars(activation).values()
+                        if isinstance(kind, type) and kind.__module__ == activation.__name__)
     unsupported = sorted({type(module).__name__ for module in model.modules()
-                          if isinstance(module, RECTIFIERS)
+                          if isinstance(module, activations)
                           and type(module) not in SUPPORTED_NON_LINEAR})
     if unsupported:
         raise ValueError(f"DeepLIFT (Captum) has no Rescale rule for {unsupported} in "
