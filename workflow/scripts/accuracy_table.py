@@ -2,7 +2,7 @@
 
 import pandas as pd
 
-from common.io import atomic_path, read_json
+from common.io import read_json
 from common.tracking import Job
 
 
@@ -18,9 +18,7 @@ def main(smk) -> None:
                          "final_train_loss": round(metrics["history"][-1]["train_loss"], 4),
                          "train_seconds": round(metrics["train_seconds"], 1)})
         table = pd.DataFrame(rows).sort_values(["dataset", "arch", "seed"])
-        with atomic_path(smk.output.table) as temporary:
-            table.to_csv(temporary, index=False)
-        job.log_table("accuracy", table)
+        job.save_table("accuracy", table, smk.output.table)
 
 
 main(snakemake)  # noqa: F821 (injected by Snakemake)

@@ -8,17 +8,15 @@ and a grid of maps.
 """
 
 import time
-from pathlib import Path
 
 import pandas as pd
 import torch
 
-from common.data import load_split
 from common.explain import METHODS, explain
 from common.io import atomic_path
 from common.metrics import METRICS
 from common.metrics.evaluate import MetricSettings, all_scores, images_with_objects
-from common.models import load_classifier
+from common.models import classifier_and_test_split
 from common.plotting import plt, save_figure, show_image
 from common.tracking import Job
 
@@ -71,8 +69,7 @@ def main(smk) -> None:
     settings = MetricSettings(**evaluation["metrics"])
     methods = sorted(METHODS) if evaluation["methods"] == "all" else evaluation["methods"]
     with Job(smk, seed=evaluation["seed"]) as job:
-        test = load_split(Path(smk.input.manifest).parent, "test")
-        model = load_classifier(smk.input.weights, job.device).eval()
+        model, test = classifier_and_test_split(smk.input, job.device)
         x, target, mask = (t.to(job.device) for t in images_with_objects(test,
                                                                         evaluation["images"]))
         rows, maps, seconds = [], {}, {}

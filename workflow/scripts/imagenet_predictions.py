@@ -6,7 +6,6 @@ import pandas as pd
 import torch
 
 from common.data import load_split
-from common.io import atomic_path
 from common.models.pretrained import load_imagenet_classifier
 from common.tracking import Job
 
@@ -26,9 +25,7 @@ def main(smk) -> None:
                                                  strict=True)
                 for rank, (index, p) in enumerate(zip(indices, values, strict=True))]
         table = pd.DataFrame(rows)
-        with atomic_path(smk.output.table) as temporary:
-            table.to_csv(temporary, index=False)
-        job.log_table("top5", table)
+        job.save_table("top5", table, smk.output.table)
 
 
 main(snakemake)  # noqa: F821 (injected by Snakemake)

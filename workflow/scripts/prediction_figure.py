@@ -5,12 +5,10 @@ precision per class. Both beside the first test images with their true and
 predicted classes (red where the prediction is wrong).
 """
 
-from pathlib import Path
 
 import numpy as np
 
-from common.data import load_split
-from common.models import load_classifier
+from common.models import classifier_and_test_split
 from common.models.evaluate import test_scores
 from common.models.train import predict
 from common.plotting import plt, save_figure, show_image
@@ -81,8 +79,7 @@ def draw(test, probabilities):
 
 def main(smk) -> None:
     with Job(smk) as job:
-        test = load_split(Path(smk.input.manifest).parent, "test")
-        model = load_classifier(smk.input.weights, job.device)
+        model, test = classifier_and_test_split(smk.input, job.device)
         probabilities = predict(model, test.images, job.device, test.task == "multi_label")
         save_figure(draw(test, probabilities), smk.output.pdf, smk.output.png)
         job.log_figure("predictions", smk.output.png)

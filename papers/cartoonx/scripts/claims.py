@@ -17,7 +17,6 @@ Claims (Sec. 5 and Limitations of Kolek et al., 2022):
 import numpy as np
 import pandas as pd
 
-from common.io import atomic_path
 from common.tracking import Job
 
 
@@ -107,9 +106,7 @@ def main(smk) -> None:
         rows.append(sensitivity_claim(pd.read_csv(smk.input.sensitivity), smk.params.sparsity))
         rows.append(runtime_claim(pd.read_csv(smk.input.runtime)))
         claims = pd.DataFrame(rows)
-        with atomic_path(smk.output.table) as temporary:
-            claims.to_csv(temporary, index=False)
-        job.log_table("claims", claims)
+        job.save_table("claims", claims, smk.output.table)
 
 
 main(snakemake)  # noqa: F821 (injected by Snakemake)

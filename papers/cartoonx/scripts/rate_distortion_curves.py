@@ -10,7 +10,6 @@ Writes the curves (CSV, with standard errors over images) and the figure.
 import pandas as pd
 import torch
 
-from common.io import atomic_path
 from common.plotting import plt, save_figure
 from common.tracking import Job
 from papers.cartoonx.evaluation import load_model, pixel_relevance, softmax_l2
@@ -86,9 +85,7 @@ def main(smk) -> None:
                 rows.append({"method": method, **row})
         curves = (pd.DataFrame(rows).groupby(["method", "curve", "fraction"])["distortion"]
                   .agg(mean="mean", sem="sem", n="count").reset_index().round(6))
-        with atomic_path(smk.output.curves) as temporary:
-            curves.to_csv(temporary, index=False)
-        job.log_table("curves", curves)
+        job.save_table("curves", curves, smk.output.curves)
         save_figure(draw(curves.fillna(0.0), smk.wildcards.evaluation),
                     smk.output.pdf, smk.output.png)
         job.log_figure("figure7ab", smk.output.png)

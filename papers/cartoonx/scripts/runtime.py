@@ -18,7 +18,6 @@ import torch
 
 from common.data import load_split
 from common.explain import explain
-from common.io import atomic_path
 from common.models.pretrained import load_imagenet_classifier, untrained_imagenet_architecture
 from common.tracking import Job
 from papers.cartoonx.evaluation import select_images
@@ -85,9 +84,7 @@ def main(smk) -> None:
                  else untrained_imagenet_architecture(settings["model"])).to(job.device)
         table = pd.DataFrame(timings(model, image.to(job.device), settings, job.device))
         table["weights"] = "pretrained" if weights else "random (timing only)"
-        with atomic_path(smk.output.table) as temporary:
-            table.round(4).to_csv(temporary, index=False)
-        job.log_table("runtime", table)
+        job.save_table("runtime", table.round(4), smk.output.table)
 
 
 main(snakemake)  # noqa: F821 (injected by Snakemake)

@@ -9,7 +9,6 @@ one-tailed tests beside the paper's, and the histograms of Fig. 6.
 import numpy as np
 from matplotlib.ticker import MaxNLocator
 
-from common.io import atomic_path
 from common.plotting import plt, save_figure
 from common.tracking import Job
 from papers.pv.study import ARMS, CASES, accuracy_table, read_scores, test_table
@@ -44,9 +43,7 @@ def main(smk) -> None:
         tables = {"table": accuracy_table(scores), "tests": test_table(scores)}
         for name, table in tables.items():
             table.insert(0, "data", source)
-            with atomic_path(smk.output[name]) as temporary:
-                table.to_csv(temporary, index=False)
-            job.log_table(name, table)
+            job.save_table(name, table, smk.output[name])
         save_figure(histograms(scores, source), smk.output.pdf, smk.output.png)
         job.log_figure("figure6", smk.output.png)
 

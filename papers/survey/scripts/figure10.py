@@ -1,12 +1,10 @@
 """Fig. 10 of the survey: LRP-epsilon, LRP-epsilon without bias, LRP-alpha1-beta0 and FEM
 on the same images, explained for their class by the survey's classifier."""
 
-from pathlib import Path
 
-from common.data import load_split
 from common.explain import explain
 from common.metrics.evaluate import images_with_objects
-from common.models import load_classifier
+from common.models import classifier_and_test_split
 from common.plotting import map_grid, save_figure
 from common.tracking import Job
 
@@ -17,8 +15,7 @@ METHODS = {"lrp_epsilon": "LRP-epsilon", "lrp_epsilon_no_bias": "LRP-epsilon, no
 def main(smk) -> None:
     settings = smk.params.settings
     with Job(smk, seed=0) as job:
-        split = load_split(Path(smk.input.manifest).parent, "test")
-        model = load_classifier(smk.input.weights, job.device).eval()
+        model, split = classifier_and_test_split(smk.input, job.device)
         x, target, _ = images_with_objects(split, settings["images"],
                                            key="survey.classifier.dataset")
         x, target = x.to(job.device), target.to(job.device)
