@@ -10,7 +10,6 @@ each map to the trained model's map. Writes one table and one figure.
 import pandas as pd
 
 from common.explain import explain
-from common.io import atomic_path
 from common.metrics.sanity import SIMILARITIES, parameter_randomisation, similarities
 from common.models import classifier_and_test_split, load_classifier
 from common.plotting import plt, save_figure
@@ -71,9 +70,7 @@ def main(smk) -> None:
             rows += randomisation_rows(model, x, target, method, params, sanity["seed"])
             rows += label_rows(model, permuted, x, target, method, params)
         table = pd.DataFrame(rows).round(5)
-        with atomic_path(smk.output.table) as temporary:
-            table.to_csv(temporary, index=False)
-        job.log_table("sanity", table)
+        job.save_table("sanity", table, smk.output.table)
         save_figure(draw(table), smk.output.pdf, smk.output.png)
         job.log_figure("cascading", smk.output.png)
 
