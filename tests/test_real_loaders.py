@@ -139,21 +139,25 @@ def test_voc_multi_hot_labels_and_box_masks(tmp_path):
 
 
 def test_mexculture_images_with_their_density_maps(tmp_path):
+    data = tmp_path / "MexCulture142"  # as an archive unpacks: one folder below the root
     for category in ("Colonial_001", "Prehispanic_007"):
         for index in (1, 2):
-            _image(tmp_path / "Images" / category / f"{category}_{index}.jpg", size=(80, 60))
+            _image(data / "Images" / category / f"{category}_{index}.jpg", size=(80, 60))
             density = np.zeros((60, 80), dtype=np.uint8)
             density[10:30, 20:40] = 200 if index == 1 else 100
-            path = tmp_path / "Density Maps" / f"{category}_{index}.png"
+            path = data / "Density Maps" / f"{category}_{index}.png"
             path.parent.mkdir(parents=True, exist_ok=True)
             Image.fromarray(density).save(path)
     splits, classes = real.mexculture(tmp_path, 30)
-    assert classes == ("Colonial_001", "Prehispanic_007")
-    assert splits["train"].labels.tolist() == [0, 1] and splits["test"].labels.tolist() == [0, 1]
-    density = splits["test"].density
-    assert density.shape == (2, 30, 30) and np.isclose(density.max(), 1.0)
-    assert density[0, 12, 12] > 0.9 and density[0, 25, 25] == 0  # the square, cropped and scaled
-    assert splits["train"].names.tolist() == ["Colonial_001_1", "Prehispanic_007_1"]
-    (tmp_path / "Density Maps" / "Colonial_001_2.png").unlink()
-    with pytest.raises(FileNotFoundError, match="no density map for"):
+    assert classes == () and list(splits) == ["test"]
+    test = splits["test"]
+    assert test.names.tolist() == ["Colonial_001_1", "Colonial_001_2", "Prehispanic_007_1",
+                                   "Prehispanic_007_2"]
+    assert (test.labels == -1).all()
+    assert test.density.shape == (4, 30, 30)
+    assert np.allclose(test.density.max(axis=(1, 2)), 1.0)  # each map max-normalised
+    assert test.density[0, 12, 12] > 0.9 and test.density[0, 25, 25] == 0  # square, cropped
+    assert np.array_equal(real.mexculture(data, 30)[0]["test"].images, test.images)
+    (data / "Density Maps" / "Colonial_001_2.png").unlink()
+    with pytest.raises(FileNotFoundError, match="no density map for .*Colonial_001_2"):
         real.mexculture(tmp_path, 30)

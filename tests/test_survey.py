@@ -170,3 +170,24 @@ def test_the_registry_passes_a_relu_backwards_by_each_rule_of_fig_6():
     for method, values in expected.items():
         assert torch.equal(signals[method], values), method
     assert len({tuple(values.flatten().tolist()) for values in signals.values()}) == 3
+
+
+def test_recorded_gaze_explains_each_image_for_the_models_top_class():
+    """Recorded gaze (MexCulture): the dataset's categories are not the model's classes, so
+    each image is explained for the model's own top-1 class, against its own density map."""
+    from common.data.store import ImageSplit
+    from papers.survey.gaze import reference_maps
+
+    images = torch.rand(5, 3, 8, 8)
+    images[::2] *= 0.1  # dark images: class 0 wins; bright ones: class 1
+    density = torch.rand(5, 8, 8)
+    split = ImageSplit(images, torch.full((5,), -1), None, (), "unlabelled", density=density)
+    model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(192, 2))
+    with torch.no_grad():
+        model[1].weight.copy_(torch.stack([-torch.ones(192), torch.ones(192)]))
+        model[1].bias.copy_(torch.tensor([20.0, -20.0]))  # the class boundary at mean 0.104
+    x, target, maps, reference = reference_maps(model, split, {"images": 4}, seed=0,
+                                                device="cpu")
+    assert reference == "recorded gaze" and len(x) == 4
+    assert target.tolist() == [0, 1, 0, 1]
+    assert torch.equal(maps, density[:4]) and torch.equal(x, images[:4])

@@ -49,19 +49,41 @@ def test_perturbation_and_sanity_tables_cover_the_survey_methods(survey):
 
 def test_photo_agreement_is_the_mean_of_its_per_photo_scores(survey):
     results, _ = survey
-    settings = yaml.safe_load((results.parents[1] / "tests/tiny.yaml").read_text())
-    chosen = settings["survey"]["photo_agreement"]
+    chosen = yaml.safe_load((results.parents[1] / "tests/tiny.yaml").read_text())["survey"]
     scores = pd.read_csv(results / "photo_agreement_scores.csv")
-    matrix = pd.read_csv(results / "photo_agreement.csv")
-    assert set(scores["photo"]) == set(chosen["images"])
-    assert len(matrix) == len(chosen["methods"]) ** 2
+    matrix = pd.read_csv(results / "photo_agreement.csv").set_index(["method_a", "method_b"])
+    methods = chosen["photo_agreement"]["methods"]
+    assert set(scores["photo"]) == set(chosen["photo_agreement"]["images"])
+    assert len(matrix) == len(methods) ** 2
     means = scores.groupby(["method_a", "method_b"])["pcc"].mean().round(4)
-    merged = matrix.set_index(["method_a", "method_b"])["pcc_mean"]
-    pd.testing.assert_series_equal(merged.sort_index(), means.sort_index(), check_names=False,
-                                   atol=1e-4)
-    diagonal = matrix[matrix["method_a"] == matrix["method_b"]]
-    assert diagonal["pcc_mean"].round(4).eq(1).all()
-    assert (results / "photo_agreement.png").stat().st_size > 1000
+    pd.testing.assert_series_equal(matrix["pcc_mean"].sort_index(), means.sort_index(),
+                                   check_names=False, atol=1e-4)
+    for first in methods:
+        assert matrix.loc[(first, first), "pcc_mean"] == pytest.approx(1)
+        for second in methods:
+            assert matrix.loc[(first, second), "pcc_mean"] == pytest.approx(
+                matrix.loc[(second, first), "pcc_mean"])
+
+
+def test_photo_agreement_matches_maps_recomputed_for_the_top_class(survey):
+    """An independent recomputation of one pair: the photos, the classifier's top-1 class,
+    each method's map and their PCC, photo by photo."""
+    from common.explain import explain
+    from common.metrics.comparison import pcc
+    from common.metrics.sanity import absolute_map
+    from papers.survey.photos import photos_and_model
+
+    results, base = survey
+    tiny = yaml.safe_load((results.parents[1] / "tests/tiny.yaml").read_text())["survey"]
+    photos = {**base["photos"], **tiny["photos"], "images": tiny["photo_agreement"]["images"]}
+    x, names, model, predicted = photos_and_model(
+        str(results.parents[1] / "resources/data/photos/manifest.json"), photos, "cpu")
+    first, second = (absolute_map(explain(model, x, predicted, method))
+                     for method in ("saliency", "gradcam"))
+    scores = pd.read_csv(results / "photo_agreement_scores.csv")
+    pair = scores[(scores["method_a"] == "saliency") & (scores["method_b"] == "gradcam")]
+    assert pair.set_index("photo").loc[names, "pcc"].tolist() == pytest.approx(
+        pcc(first, second).tolist(), abs=1e-5)
 
 
 def test_timing_times_every_method_over_the_repeats(survey):
@@ -69,9 +91,7 @@ def test_timing_times_every_method_over_the_repeats(survey):
     timing = pd.read_csv(results / "timing.csv").set_index("method")
     assert set(timing.index) == set(settings["methods"])
     assert (timing["repeats"] == 2).all() and (timing["device"] == "cpu").all()
-    assert (timing["ms_per_image_min"] > 0).all()
-    assert ((timing["ms_per_image_min"] <= timing["ms_per_image_median"])
-            & (timing["ms_per_image_median"] <= timing["ms_per_image_max"])).all()
+    assert (timing["images"] == 2).all() and (timing["ms_per_image_min"] > 0).all()
 
 
 def test_claims_say_whether_each_holds_here_and_in_print(survey):

@@ -6,6 +6,7 @@ import re
 import shutil
 import tarfile
 
+import numpy as np
 import pytest
 from conftest import PLANTED_API_KEY, lineage, snakemake
 
@@ -34,7 +35,7 @@ def planned_outputs(copy) -> dict[str, tuple[str, bool]]:
 ], ids=["embedded", "paper", "gpu-profile", "slurm-profile"])
 def test_dry_run_plans_every_target(pristine_copy, extra):
     result = snakemake(["-n", "--cores", "1", *extra], pristine_copy)
-    for rule in ["make_dataset", "collect_photos", "train_classifier", "accuracy_table",
+    for rule in ["make_dataset", "make_test_dataset", "train_classifier", "accuracy_table",
                  "prediction_figure", "imagenet_predictions"]:
         assert re.search(rf"^{rule}\s+\d+", result.stdout, re.MULTILINE), rule
 
@@ -151,20 +152,26 @@ def test_disabled_wandb_mode_still_runs_and_records(pristine_copy, tmp_path):
     assert not list((copy / "wandb").rglob("*.wandb"))
 
 
-def _fabricate_afhq(root):
+def _fabricate_mexculture(root):
+    """Two categories of two views each, every image with its gaze density map."""
     from PIL import Image
 
-    for split in ("train", "val"):
-        for name, colour in (("cat", (250, 120, 0)), ("dog", (60, 60, 60))):
-            (root / split / name).mkdir(parents=True)
-            for index in range(2):
-                Image.new("RGB", (64, 64), colour).save(root / split / name / f"f{index}.jpg")
+    for category, colour in (("Colonial_001", (250, 120, 0)), ("Modern_002", (60, 60, 60))):
+        for view in (1, 2):
+            name = f"{category}_{view}"
+            (root / "Images" / category).mkdir(parents=True, exist_ok=True)
+            (root / "Density Maps").mkdir(parents=True, exist_ok=True)
+            Image.new("RGB", (64, 48), colour).save(root / "Images" / category / f"{name}.jpg")
+            density = Image.new("L", (64, 48), 0)
+            density.paste(200, (10 * view, 10, 10 * view + 20, 30))
+            density.save(root / "Density Maps" / f"{name}.png")
 
 
-def test_a_dataset_root_switches_to_the_real_loader_fetched_from_a_local_server(
+def test_a_real_dataset_comes_from_its_root_or_a_verified_download(
         pristine_copy, tmp_path, local_server):
-    """A missing root names its key; a root under resources/sources/ is fetched, verified
-    and unpacked by the download rules (a wrong checksum stops them, leaving nothing)."""
+    """A missing root names its key; a root under resources/sources/ is fetched from (here) a
+    local server, verified and unpacked by the download rules, and read by the real loader.
+    A wrong checksum stops them and leaves nothing."""
     copy = shutil.copytree(pristine_copy, tmp_path / "real", symlinks=True)
     target = "resources/data/textures/manifest.json"
     overlay = tmp_path / "real.yaml"
@@ -176,24 +183,26 @@ def test_a_dataset_root_switches_to_the_real_loader_fetched_from_a_local_server(
     assert not (copy / target).exists()
 
     folder, url = local_server
-    _fabricate_afhq(tmp_path / "afhq")
-    with tarfile.open(folder / "afhq.tar.gz", "w:gz") as bundle:
-        bundle.add(tmp_path / "afhq", arcname="afhq")
-    digest = hashlib.sha256((folder / "afhq.tar.gz").read_bytes()).hexdigest()
+    _fabricate_mexculture(tmp_path / "MexCulture142")
+    with tarfile.open(folder / "mexculture.tar.gz", "w:gz") as bundle:
+        bundle.add(tmp_path / "MexCulture142", arcname="MexCulture142")
+    digest = hashlib.sha256((folder / "mexculture.tar.gz").read_bytes()).hexdigest()
+    target = "resources/data/mexculture/manifest.json"
     for checksum in ("0" * 64, digest):
         overlay.write_text(
-            "datasets:\n  textures: {root: resources/sources/afhq/afhq}\n"
-            f"downloads:\n  afhq: {{url: '{url}/afhq.tar.gz', sha256: '{checksum}', "
+            "datasets:\n  mexculture: {image_size: 32, root: resources/sources/gaze}\n"
+            f"downloads:\n  gaze: {{url: '{url}/mexculture.tar.gz', sha256: '{checksum}', "
             "unpack: tar}\n")
         result = snakemake([target, "--cores", "1", *TINY, str(overlay)], copy, check=False)
         if checksum != digest:
             assert result.returncode != 0
-            log = (copy / "logs/downloads/afhq/afhq.tar.gz.log").read_text()
-            assert "config key 'downloads.afhq'" in log and digest in log
-            assert not list((copy / "resources/downloads").rglob("afhq.tar.gz*"))
+            log = (copy / "logs/downloads/gaze/mexculture.tar.gz.log").read_text()
+            assert "config key 'downloads.gaze'" in log and digest in log
+            assert not list((copy / "resources/downloads").rglob("mexculture.tar.gz*"))
     assert result.returncode == 0, result.stderr[-3000:]
     manifest = json.loads((copy / target).read_text())
-    assert manifest["source"] == "resources/sources/afhq/afhq"
-    assert manifest["classes"] == ["cat", "dog"] and manifest["counts"] == {"train": 4, "test": 4}
+    assert manifest["source"] == "resources/sources/gaze" and manifest["counts"] == {"test": 4}
+    test = np.load(copy / "resources/data/mexculture/test.npz")
+    assert test["density"].shape == (4, 32, 32) and test["density"].max() == 1.0
     record = json.loads((copy / "results/provenance" / f"{target}.json").read_text())
-    assert "resources/sources/afhq" in {item["path"] for item in record["inputs"]}
+    assert "resources/sources/gaze" in {item["path"] for item in record["inputs"]}

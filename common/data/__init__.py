@@ -19,12 +19,13 @@ class DatasetSpec:
     """What a dataset is: its classes, task and splits, how to build it, its real counterpart.
 
     ``real(root, image_size, key=...)`` loads the paper's dataset that this one
-    stands in for; ``make_dataset`` uses it when the config sets ``root``.
+    stands in for; ``make_dataset`` uses it when the config sets ``root``. A
+    dataset without ``build`` exists only as the real one (its ``root`` required).
     """
 
     classes: tuple[str, ...]
     task: str  # "single_label", "multi_label" or "unlabelled"
-    build: Callable[[dict], dict]
+    build: Callable[[dict], dict] | None
     splits: tuple[str, ...] = ("train", "test")
     real: Callable | None = None
 
@@ -40,6 +41,7 @@ DATASETS: dict[str, DatasetSpec] = {
     "digits": DatasetSpec(shipped.DIGITS_CLASSES, "single_label", shipped.build_digits),
     "photos": DatasetSpec((), "unlabelled", shipped.build_photos, splits=("test",),
                           real=real.imagenet_val),
+    "mexculture": DatasetSpec((), "unlabelled", None, splits=("test",), real=real.mexculture),
 }
 
 
@@ -48,7 +50,16 @@ def build_dataset(name: str, settings: dict) -> tuple[dict, tuple[str, ...]]:
     spec = DATASETS[name]
     if settings.get("root") is not None:
         return spec.real(settings["root"], settings["image_size"], key=f"datasets.{name}.root")
+    if spec.build is None:
+        raise FileNotFoundError(f"config key 'datasets.{name}.root': {name} has no embedded "
+                                f"stand-in; set it to a copy of the real dataset")
     return spec.build(settings), spec.classes
 
+
+def buildable(config) -> list[str]:
+    """The configured datasets that can be built: generated or shipped, or with a root."""
+    return [name for name, settings in config["datasets"].items()
+            if DATASETS[name].build is not None or settings.get("root") is not None]
+
 __all__ = ["DATASETS", "DataIntegrityError", "DatasetSpec", "ImageSplit", "build_dataset",
-           "load_manifest", "load_split"]
+           "buildable", "load_manifest", "load_split"]

@@ -285,36 +285,33 @@ def _grey_unit(path: Path, size: int) -> np.ndarray:
 
 
 def mexculture(root, image_size, key="mexculture.root"):
-    """MexCulture142: images with their gaze fixation density maps (the survey's Table 1).
+    """MexCulture142: its 284 photographs with their gaze fixation density maps (Table 1).
 
-    Each category folder under ``Images/`` is a class (142 of them, two images
-    each). The first image of a category (by name) goes to ``train``, the others
-    to ``test``. Every image must have a density map of the same file stem under
-    ``Density Maps/``; density maps are stored max-normalised to [0, 1].
+    ``Images/`` holds 142 category folders of two views each; every image needs a
+    density map of the same file stem under ``Density Maps/``. The folder holding
+    both may be ``root`` or one level below (as an archive unpacks). All images
+    form one unlabelled ``test`` split, as the survey evaluates all 284 (its VGG16
+    was trained on another MexCulture set); density maps are max-normalised to [0, 1].
     """
-    root = require_root(root, key)
-    images_dir, maps_dir = root / "Images", root / "Density Maps"
+    base = require_root(root, key)
+    found = [folder.parent for folder in (base / "Images", *base.glob("*/Images"))
+             if folder.is_dir()]
+    if len(found) != 1:
+        raise FileNotFoundError(f"config key '{key}': expected one 'Images' folder at or one "
+                                f"level below {base}, found {len(found)}")
+    images_dir, maps_dir = found[0] / "Images", found[0] / "Density Maps"
     paths = sorted(p for p in images_dir.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
     maps = {p.stem: p for p in maps_dir.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES}
-    classes = sorted({p.parent.relative_to(images_dir).as_posix() for p in paths})
-    parts: dict[str, list] = {"train": [], "test": []}
-    seen: set[str] = set()
-    for path in paths:
-        if path.stem not in maps:
-            raise FileNotFoundError(f"config key '{key}': no density map for {path} "
-                                    f"under {maps_dir}")
-        category = path.parent.relative_to(images_dir).as_posix()
-        split = "test" if category in seen else "train"
-        seen.add(category)
-        density = _grey_unit(maps[path.stem], image_size)
-        parts[split].append((_read_rgb(path, image_size), classes.index(category),
-                             density / max(density.max(), 1e-12), path.stem))
-    splits = {}
-    for split, items in parts.items():
-        if not items:
-            raise FileNotFoundError(f"no usable images found under {images_dir}")
-        images, labels, density, names = zip(*items, strict=True)
-        splits[split] = SplitArrays(np.stack(images), np.asarray(labels, dtype=np.int64),
-                                    names=np.asarray(names),
-                                    density=np.stack(density).astype(np.float32))
-    return splits, tuple(classes)
+    if not paths:
+        raise FileNotFoundError(f"no usable images found under {images_dir}")
+    missing = [path for path in paths if path.stem not in maps]
+    if missing:
+        raise FileNotFoundError(f"config key '{key}': no density map for {missing[0]} "
+                                f"(and {len(missing) - 1} more) under {maps_dir}")
+    density = np.stack([_grey_unit(maps[path.stem], image_size) for path in paths])
+    density /= np.maximum(density.max(axis=(1, 2), keepdims=True), 1e-12)
+    images = np.stack([_read_rgb(path, image_size) for path in paths])
+    test = SplitArrays(images, np.full(len(paths), -1, dtype=np.int64),
+                       names=np.asarray([path.stem for path in paths]),
+                       density=density.astype(np.float32))
+    return {"test": test}, ()

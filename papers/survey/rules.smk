@@ -25,8 +25,7 @@ SURVEY_PERMUTED = "results/models/{dataset}/{arch}/permuted_seed{seed}.pt".forma
 rule survey_table1:
     """Table 1 (SIM and PCC against fixation density maps) and Fig. 11 (the maps)."""
     input:
-        weights=SURVEY_CLASSIFIER,
-        **dataset_files(SURVEY["classifier"]["dataset"], splits=["test"]),
+        **plan.table1_inputs(config),
     output:
         scores="results/survey/table1_scores.csv",
         table=report("results/survey/table1.csv", caption="report/table1.rst",

@@ -1,6 +1,7 @@
 """Classifier zoo: training, the accuracy table and a prediction figure per model."""
 
 from common.config import classifier_runs, dataset_files, training_settings
+from common.data import buildable
 from common.download import download_inputs
 from common.models.pretrained import IMAGENET_MODELS
 
@@ -80,7 +81,7 @@ rule prediction_figure:
 rule shared:
     """Every shared artifact: datasets with previews, classifiers, their table and figures."""
     input:
-        [f"resources/data/{name}/preview.png" for name in config["datasets"]],
+        [f"resources/data/{name}/preview.png" for name in buildable(config)],
         rules.accuracy_table.output,
         [
             "results/models/figures/predictions_{dataset}_{arch}_seed{seed}.pdf".format(**run)

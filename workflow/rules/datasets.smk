@@ -1,6 +1,7 @@
 """Datasets under resources/data/: generated with ground truth, or shipped real images."""
 
 from common.config import dataset_files
+from common.data import DATASETS
 from common.download import download_inputs
 
 
@@ -30,22 +31,26 @@ rule make_dataset:
         "../scripts/make_dataset.py"
 
 
-rule collect_photos:
-    """The shipped colour photographs for the ImageNet classifier (one unlabelled split)."""
+rule make_test_dataset:
+    """A dataset with one unlabelled test split: the shipped photographs (or ImageNet images),
+    or MexCulture142 with its gaze density maps (real only)."""
     input:
-        sources=download_inputs(config, config["datasets"]["photos"].get("root")),
+        sources=lambda wildcards: download_inputs(config,
+                                                  config["datasets"][wildcards.dataset].get("root")),
     output:
-        **dataset_files("photos", splits=["test"]),
+        **dataset_files("{dataset}", splits=["test"]),
         preview=report(
-            "resources/data/photos/preview.png",
-            caption="../report/photos_preview.rst",
+            "resources/data/{dataset}/preview.png",
+            caption="../report/test_dataset_preview.rst",
             category="Datasets",
-            subcategory="photos",
+            subcategory="{dataset}",
         ),
     params:
-        settings=config["datasets"]["photos"],
+        settings=lambda wildcards: config["datasets"][wildcards.dataset],
     log:
-        "logs/datasets/photos.log",
+        "logs/datasets/{dataset}.log",
+    wildcard_constraints:
+        dataset="|".join(name for name, spec in DATASETS.items() if spec.splits == ("test",)),
     conda:
         "../../envs/xai.yaml"
     script:

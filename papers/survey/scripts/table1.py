@@ -5,25 +5,28 @@ channel sum of the absolute attribution, which leaves the non-negative CAM-famil
 maps as they are) is compared with the image's fixation density map by SIM and
 PCC (common.metrics.comparison, the MIT saliency benchmark's definitions that
 NOTES.md gives for the survey). The density maps are recorded gaze where the
-dataset has them (MexCulture at paper scale) and simulated observers otherwise
+dataset has them (MexCulture at paper scale, ``survey.human_likeness.gaze``: its
+images explained by a pretrained ImageNet model) and simulated observers otherwise
 (papers/survey/observers.py); the table says which. Writes the per-image scores,
 Table 1 (mean and sample std per method, beside the paper's printed values) and
 Fig. 11 (images, density maps and every method's map).
 """
 
+from pathlib import Path
 
 import pandas as pd
 import torch
 
+from common.data import load_split
 from common.explain import explain
 from common.io import atomic_path
 from common.metrics.comparison import pcc, sim
-from common.metrics.evaluate import images_with_objects
 from common.metrics.sanity import absolute_map
 from common.models import classifier_and_test_split
+from common.models.pretrained import load_imagenet_classifier
 from common.plotting import plt, save_figure, show_image
 from common.tracking import Job
-from papers.survey.observers import Observers, simulate_density
+from papers.survey.gaze import reference_maps
 
 #: The survey's Table 1 (MexCulture, VGG16): method -> (SIM mean, SIM std, PCC mean, PCC std).
 #: Its "LRP" names no rule; LRP-epsilon stands for it here (the first rule of its Fig. 10).
@@ -40,15 +43,13 @@ PAPER_TABLE1 = {
 FIGURE_IMAGES = 3
 
 
-def reference_maps(split, settings: dict, seed: int):
-    """Images, their classes, their density maps (N, H, W) and how the maps were made."""
-    count = settings["images"]
-    if split.density is not None:
-        target = split.labels if split.labels.dim() == 1 else split.labels.argmax(1)
-        return split.images[:count], target[:count], split.density[:count], "recorded gaze"
-    x, target, mask = images_with_objects(split, count, key="survey.human_likeness.dataset")
-    density = simulate_density(mask[:, 0], Observers(**settings["observers"]), seed)
-    return x, target, density, "simulated observers"
+def classifier_and_split(smk, gaze: dict | None, device: str):
+    """The explained model and the split with the images: a pretrained ImageNet model on the
+    gaze dataset where ``gaze`` is set, else the survey's trained classifier and test split."""
+    if gaze is None:
+        return classifier_and_test_split(smk.input, device)
+    model = load_imagenet_classifier(gaze["model"], smk.input.get("weights"))
+    return model.to(device).eval(), load_split(Path(smk.input.manifest).parent, "test")
 
 
 def score(model, x, target, density, methods: list[str], method_params: dict):
@@ -103,8 +104,9 @@ def draw(x, density, maps: dict, reference: str):
 def main(smk) -> None:
     settings = smk.params.settings
     with Job(smk, seed=settings["seed"]) as job:
-        model, split = classifier_and_test_split(smk.input, job.device)
-        x, target, density, reference = reference_maps(split, settings, settings["seed"])
+        model, split = classifier_and_split(smk, settings["gaze"], job.device)
+        x, target, density, reference = reference_maps(model, split, settings, settings["seed"],
+                                                       job.device)
         x, target = x.to(job.device), target.to(job.device)
         scores, maps = score(model, x, target, density, settings["methods"],
                              settings["method_params"])
