@@ -73,7 +73,25 @@ def _cross_reference_errors(config: Mapping[str, Any]) -> list[str]:
                           f"training settings (one of {sorted(training_keys)})")
     return (errors + _evaluation_errors(config) + _cartoonx_errors(config)
             + _survey_errors(config) + _pv_errors(config) + _course_errors(config)
-            + _dxai_errors(config) + _download_errors(config))
+            + _dxai_errors(config) + _download_errors(config) + _real_only_errors(config))
+
+
+def _real_only_errors(config: Mapping[str, Any]) -> list[str]:
+    """A dataset that exists only as the real one (no embedded stand-in: mexculture,
+    imagenet) needs its ``root`` wherever the configuration uses it."""
+    from common.data import DATASETS
+
+    used = {f"classifiers[{index}].dataset": pair.get("dataset")
+            for index, pair in enumerate(config.get("classifiers", []))}
+    used["pv.invariance.dataset"] = config.get("pv", {}).get("invariance", {}).get("dataset")
+    gaze = config.get("survey", {}).get("human_likeness", {}).get("gaze") or {}
+    used["survey.human_likeness.gaze.dataset"] = gaze.get("dataset")
+    datasets = config.get("datasets", {})
+    return [f"config key 'datasets.{name}.root': null, but '{key}' uses {name}, which has no "
+            f"embedded stand-in"
+            for key, name in used.items()
+            if name in DATASETS and DATASETS[name].build is None
+            and datasets.get(name, {}).get("root") is None]
 
 
 def _downloaded_paths(config: Mapping[str, Any]) -> dict[str, str]:
@@ -173,9 +191,6 @@ def _survey_errors(config: Mapping[str, Any]) -> list[str]:
         if gaze["dataset"] != "mexculture" or dataset is None:
             errors.append(f"{key}.dataset': {gaze['dataset']!r} has no recorded gaze (the "
                           f"dataset that has is 'mexculture')")
-        elif dataset.get("root") is None:
-            errors.append(f"config key 'datasets.{gaze['dataset']}.root': null, but "
-                          f"survey.human_likeness.gaze needs the real dataset")
         errors += _imagenet_model_errors(config, f"{key}.model'", gaze["model"])
     return errors
 

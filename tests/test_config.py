@@ -96,6 +96,7 @@ MALFORMED = [
     (["survey", "timing", "repeats"], 0, "survey.timing.repeats"),
     (["survey", "human_likeness", "gaze"], {"dataset": "mexculture", "model": "efficientnet_lite0"},
      "datasets.mexculture.root"),  # recorded gaze needs the real dataset
+    (["pv", "invariance", "dataset"], "imagenet", "datasets.imagenet.root"),  # real only
     (["survey", "human_likeness", "gaze"], {"dataset": "scenes", "model": "efficientnet_lite0"},
      "survey.human_likeness.gaze.dataset"),
     (["survey", "human_likeness", "gaze"], {"dataset": "mexculture", "model": "vgg16"},

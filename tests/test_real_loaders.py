@@ -47,6 +47,17 @@ def test_imagenet_val_labels_follow_sorted_wnids(tmp_path):
     assert classes == ("n01440764", "n01443537") and list(splits) == ["test"]
 
 
+def test_an_imagenet_subset_trains_on_train_and_tests_on_val(tmp_path):
+    for wnid, count in (("n01443537", 2), ("n01440764", 3)):
+        for index in range(count):
+            _image(tmp_path / "train" / wnid / f"{wnid}_{index}.JPEG")
+        _image(tmp_path / "val" / wnid / f"ILSVRC2012_val_{wnid}.JPEG")
+    splits, classes = real.imagenet_subset(tmp_path, 24)
+    assert classes == ("n01440764", "n01443537")
+    assert splits["train"].labels.tolist() == [0, 0, 0, 1, 1]
+    assert splits["test"].labels.tolist() == [0, 1]
+
+
 def test_celeba_attribute_and_partitions(tmp_path):
     names = [f"{index:06d}.jpg" for index in range(1, 6)]
     for name in names:

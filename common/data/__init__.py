@@ -42,6 +42,7 @@ DATASETS: dict[str, DatasetSpec] = {
     "photos": DatasetSpec((), "unlabelled", shipped.build_photos, splits=("test",),
                           real=real.imagenet_val),
     "mexculture": DatasetSpec((), "unlabelled", None, splits=("test",), real=real.mexculture),
+    "imagenet": DatasetSpec((), "single_label", None, real=real.imagenet_subset),
 }
 
 

@@ -8,7 +8,8 @@ dataset's ``root`` is set; nothing here downloads anything.
 
 Formats (as published):
 - class folders: AFHQ ``{train,val}/<class>/*``, Fruits-360 ``{Training,Test}/<class>/*``,
-  an ImageNet validation subset ``val/<wnid>/*`` (classes in sorted-wnid order);
+  an ImageNet validation subset ``val/<wnid>/*`` or a subset with a training part
+  ``{train,val}/<wnid>/*`` (classes in sorted-wnid order);
 - CelebA: ``img_align_celeba/``, ``list_attr_celeba.txt``, ``list_eval_partition.txt``;
 - DOTA: ``{train,val}/images/*.png`` with ``{train,val}/labelTxt/*.txt`` polygons;
 - BraTS: one folder per case with ``<case>_flair.nii.gz`` and ``<case>_seg.nii.gz``;
@@ -108,11 +109,20 @@ def fruits360(root, image_size, classes=("Pepper Red", "Pepper Yellow", "Pepper 
     return class_folders(root, {"train": "Training", "test": "Test"}, classes, image_size, key)
 
 
+def _wnids(root, folder: str, key: str) -> list[str]:
+    return sorted(p.name for p in (require_root(root, key) / folder).iterdir() if p.is_dir())
+
+
 def imagenet_val(root, image_size, key="imagenet.root"):
     """An ImageNet validation subset in ``val/<wnid>/`` folders; labels index sorted wnids."""
-    root = require_root(root, key)
-    wnids = sorted(p.name for p in (root / "val").iterdir() if p.is_dir())
-    return class_folders(root, {"test": "val"}, wnids, image_size, key)
+    return class_folders(root, {"test": "val"}, _wnids(root, "val", key), image_size, key)
+
+
+def imagenet_subset(root, image_size, key="imagenet.root"):
+    """A subset of ImageNet as ``train/<wnid>/`` and ``val/<wnid>/`` folders (PV's second
+    decoder trains on 8000 ImageNet images: choose them when making the subset)."""
+    return class_folders(root, {"train": "train", "test": "val"}, _wnids(root, "train", key),
+                         image_size, key)
 
 
 def _celeba_table(path: Path) -> tuple[list[str], dict[str, list[int]]]:
