@@ -11,7 +11,6 @@ at neighbouring lambdas (1: unchanged).
 
 import pandas as pd
 
-from common.io import atomic_path
 from common.metrics.comparison import pcc
 from common.plotting import plt, save_figure
 from common.tracking import Job
@@ -74,10 +73,8 @@ def main(smk) -> None:
                                            spec["image_size"], key="cartoonx.lambda_sweep.images")
         scores, explanations = sweep(model, x, settings)
         table = stability(explanations)
-        for frame, path in ((scores, smk.output.scores), (table, smk.output.stability)):
-            with atomic_path(path) as temporary:
-                frame.round(6).to_csv(temporary, index=False)
-        job.log_table("stability", table)
+        job.save_table("scores", scores.round(6), smk.output.scores)
+        job.save_table("stability", table.round(6), smk.output.stability)
         summary = scores.groupby(["method", "sparsity"]).agg(
             **{f"{column}_{statistic}": (column, statistic)
                for column in ("distortion", "normalised_l1") for statistic in ("mean", "sem")}

@@ -10,7 +10,6 @@ explanation with that of the configured run of the same method.
 
 import pandas as pd
 
-from common.io import atomic_path
 from common.metrics.comparison import pcc
 from common.plotting import plt, save_figure, show_image
 from common.tracking import Job
@@ -96,9 +95,7 @@ def main(smk) -> None:
         model, x, _, _ = evaluation_inputs(smk, job.device, settings["sensitivity"]["images"],
                                            spec["image_size"], key="cartoonx.sensitivity.images")
         explanations, scores = explain_all(model, x, settings)
-        with atomic_path(smk.output.scores) as temporary:
-            scores.round(6).to_csv(temporary, index=False)
-        job.log_table("sensitivity", scores)
+        job.save_table("sensitivity", scores.round(6), smk.output.scores)
         save_figure(draw(x, explanations), smk.output.pdf, smk.output.png)
         job.log_figure("figure8", smk.output.png)
 
