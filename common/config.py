@@ -187,8 +187,7 @@ def _survey_errors(config: Mapping[str, Any]) -> list[str]:
     gaze = survey.get("human_likeness", {}).get("gaze")
     if gaze is not None:
         key = "config key 'survey.human_likeness.gaze"
-        dataset = config.get("datasets", {}).get(gaze["dataset"])
-        if gaze["dataset"] != "mexculture" or dataset is None:
+        if gaze["dataset"] != "mexculture":
             errors.append(f"{key}.dataset': {gaze['dataset']!r} has no recorded gaze (the "
                           f"dataset that has is 'mexculture')")
         errors += _imagenet_model_errors(config, f"{key}.model'", gaze["model"])

@@ -24,6 +24,11 @@ def photo_agreement_settings(config: Mapping[str, Any]) -> dict[str, Any]:
             "image_size": photos["image_size"], "weights": config["pretrained"][photos["model"]]}
 
 
+def classifier_weights(config: Mapping[str, Any]) -> str:
+    """The checkpoint of the survey's classifier (``survey.classifier``)."""
+    return "results/models/{dataset}/{arch}/seed{seed}.pt".format(**config["survey"]["classifier"])
+
+
 def table1_inputs(config: Mapping[str, Any]) -> dict[str, str]:
     """Table 1's classifier and images: with recorded gaze (``survey.human_likeness.gaze``)
     the gaze dataset and the pretrained model's weight file (none for a model whose
@@ -32,9 +37,8 @@ def table1_inputs(config: Mapping[str, Any]) -> dict[str, str]:
 
     gaze = config["survey"]["human_likeness"]["gaze"]
     if gaze is None:
-        classifier = config["survey"]["classifier"]
-        return {"weights": "results/models/{dataset}/{arch}/seed{seed}.pt".format(**classifier),
-                **dataset_files(classifier["dataset"], splits=["test"])}
+        return {"weights": classifier_weights(config),
+                **dataset_files(config["survey"]["classifier"]["dataset"], splits=["test"])}
     weights = config["pretrained"][gaze["model"]]
     return {**dataset_files(gaze["dataset"], splits=["test"]),
             **({"weights": weights} if weights else {})}

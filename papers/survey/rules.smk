@@ -16,8 +16,7 @@ from common.download import download_inputs
 from papers.survey import plan
 
 SURVEY = config["survey"]
-SURVEY_CLASSIFIER = "results/models/{dataset}/{arch}/seed{seed}.pt".format(
-    **SURVEY["classifier"])
+SURVEY_CLASSIFIER = plan.classifier_weights(config)
 SURVEY_PERMUTED = "results/models/{dataset}/{arch}/permuted_seed{seed}.pt".format(
     **SURVEY["classifier"])
 

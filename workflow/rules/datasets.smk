@@ -2,15 +2,12 @@
 
 from common.config import dataset_files
 from common.data import DATASETS
-from common.download import download_inputs
 
 
 rule make_dataset:
     """Build a labelled dataset's splits, manifest (sha256 of each file) and preview."""
     input:
-        # the unpacked archive when datasets.<dataset>.root lies under resources/sources/
-        sources=lambda wildcards: download_inputs(config,
-                                                  config["datasets"][wildcards.dataset].get("root")),
+        sources=dataset_sources,
     output:
         **dataset_files("{dataset}"),
         preview=report(
@@ -35,8 +32,7 @@ rule make_test_dataset:
     """A dataset with one unlabelled test split: the shipped photographs (or ImageNet images),
     or MexCulture142 with its gaze density maps (real only)."""
     input:
-        sources=lambda wildcards: download_inputs(config,
-                                                  config["datasets"][wildcards.dataset].get("root")),
+        sources=dataset_sources,
     output:
         **dataset_files("{dataset}", splits=["test"]),
         preview=report(
