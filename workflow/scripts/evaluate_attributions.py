@@ -13,7 +13,6 @@ import pandas as pd
 import torch
 
 from common.explain import METHODS, explain
-from common.io import atomic_path
 from common.metrics import METRICS
 from common.metrics.evaluate import MetricSettings, all_scores, images_with_objects
 from common.models import classifier_and_test_split
@@ -81,10 +80,8 @@ def main(smk) -> None:
             job.log({f"seconds_per_image/{method}": seconds[method]})
         scores = pd.DataFrame(rows)
         summary = summarise(scores, seconds)
-        for frame, path in ((scores, smk.output.scores), (summary, smk.output.summary)):
-            with atomic_path(path) as temporary:
-                frame.to_csv(temporary, index=False)
-        job.log_table("summary", summary)
+        job.save_table("scores", scores, smk.output.scores)
+        job.save_table("summary", summary, smk.output.summary)
         save_figure(draw(x, maps, mask), smk.output.pdf, smk.output.png)
         job.log_figure("maps", smk.output.png)
 

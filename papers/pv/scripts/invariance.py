@@ -23,7 +23,6 @@ import torch.nn.functional as F
 from scipy import stats
 
 from common.data import load_split
-from common.io import atomic_path
 from common.metrics.comparison import pcc
 from common.models import load_classifier
 from common.plotting import save_figure
@@ -58,13 +57,11 @@ def main(smk) -> None:
             (centred["A vs B"] - centred["A vs B, other image"]).numpy(), alternative="greater",
             nan_policy="omit").pvalue
         table = pd.DataFrame(rows)
-        with atomic_path(smk.output.table) as temporary:
-            table.to_csv(temporary, index=False)
+        job.save_table("invariance", table, smk.output.table)
         shown = {f"decoder A ({smk.params.own_dataset})": images["own"][:FIGURE_IMAGES],
                  f"decoder B ({smk.params.other_dataset})": images["other"][:FIGURE_IMAGES]}
         save_figure(reconstruction_figure(x[:FIGURE_IMAGES], shown), smk.output.pdf,
                     smk.output.png)
-        job.log_table("invariance", table)
         job.log_figure("invariance", smk.output.png)
 
 

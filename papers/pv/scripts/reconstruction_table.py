@@ -12,7 +12,6 @@ import pandas as pd
 import torch
 
 from common.data import load_split
-from common.io import atomic_path
 from common.models import load_classifier
 from common.plotting import save_figure
 from common.tracking import Job
@@ -43,11 +42,9 @@ def main(smk) -> None:
                                     reconstruction_quality(encoder, y, x, job.device)))
             shown[variant] = y[:FIGURE_IMAGES]
         table = pd.DataFrame(rows)
-        with atomic_path(smk.output.table) as temporary:
-            table.to_csv(temporary, index=False)
+        job.save_table("reconstruction_quality", table, smk.output.table)
         save_figure(reconstruction_figure(x[:FIGURE_IMAGES], shown), smk.output.pdf,
                     smk.output.png)
-        job.log_table("reconstruction_quality", table)
         job.log_figure("reconstructions", smk.output.png)
 
 

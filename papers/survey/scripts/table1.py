@@ -19,7 +19,6 @@ import torch
 
 from common.data import load_split
 from common.explain import explain
-from common.io import atomic_path
 from common.metrics.comparison import pcc, sim
 from common.metrics.sanity import absolute_map
 from common.models import classifier_and_test_split
@@ -111,10 +110,8 @@ def main(smk) -> None:
         scores, maps = score(model, x, target, density, settings["methods"],
                              settings["method_params"])
         summary = table(scores, reference)
-        for frame, path in ((scores.round(6), smk.output.scores), (summary, smk.output.table)):
-            with atomic_path(path) as temporary:
-                frame.to_csv(temporary, index=False)
-        job.log_table("table1", summary)
+        job.save_table("scores", scores.round(6), smk.output.scores)
+        job.save_table("table1", summary, smk.output.table)
         with torch.no_grad():
             save_figure(draw(x, density, maps, reference), smk.output.pdf, smk.output.png)
         job.log_figure("figure11", smk.output.png)
