@@ -3,15 +3,16 @@
     python -m papers.pv.bench [--device cpu|cuda] [--repeats 3] [--scales embedded paper]
                               [--batch N]
 
-For each scale, with the sizes of config/config.yaml (embedded: 48 px, ResNet18
-width 16, decoder widths x 0.25) or config/paper.yaml (224 px, ResNet18 width
-64, decoder widths x 1), on random images and untrained weights (throughput does
-not depend on the values): training images per second of the decoder with the
-paper's loss (DSIM backpropagates through the encoder) and with MSE only, and
-PV images per second (classifier, Grad-CAM, decoder, Eq. 2). The median of
-``repeats`` timed batches after one warm-up batch. ``--batch`` replaces the
-scales' batch sizes (32 and the paper's 64; at 224 px a batch of 64 needs about
-20 GB on the CPU). Prints a Markdown table.
+Each scale builds the classifier and decoder of its config: embedded
+(config/config.yaml) the zoo's ResNet18 of width 16 at 48 px, decoder widths x
+0.25; paper (config/paper.yaml) the zoo's ResNet-50 with the authors' head at
+224 px, whose 7 x 7 x 2048 features the full five-stage decoder inverts. On
+random images and untrained weights (throughput does not depend on the values),
+it times training images per second of the decoder with the paper's loss (DSIM
+backpropagates through the encoder) and with MSE only, and PV images per second
+(classifier, Grad-CAM, decoder, Eq. 2): the median of ``repeats`` timed batches
+after one warm-up batch. ``--batch`` replaces the scales' batch sizes (32 and
+the paper's 64). Prints a Markdown table.
 """
 
 from __future__ import annotations
@@ -26,16 +27,18 @@ from papers.pv.decoder import Decoder, Encoder, LossWeights, loss_terms, total_l
 from papers.pv.perception import explain_top_class
 from papers.pv.training import decoder_kwargs
 
-SCALES = {"embedded": {"image_size": 48, "base_width": 16, "width_scale": 0.25, "batch": 32},
-          "paper": {"image_size": 224, "base_width": 64, "width_scale": 1.0, "batch": 64}}
+SCALES = {"embedded": {"arch": "resnet18", "arch_kwargs": {"base_width": 16}, "image_size": 48,
+                       "width_scale": 0.25, "batch": 32},
+          "paper": {"arch": "resnet50", "arch_kwargs": {}, "image_size": 224, "width_scale": 1.0,
+                    "batch": 64}}
 LOSSES = {"paper loss": LossWeights(0.2, 0.4, 0.4), "MSE only": LossWeights(1.0, 0.0, 0.0)}
 
 
 def bench_scale(scale: str, device: str, repeats: int, batch: int | None = None) -> list[dict]:
     settings = SCALES[scale]
     size, batch = settings["image_size"], batch or settings["batch"]
-    classifier = build_classifier("resnet18", num_classes=20, image_size=size,
-                                  base_width=settings["base_width"], feature_norm=True).eval()
+    classifier = build_classifier(settings["arch"], num_classes=20, image_size=size,
+                                  feature_norm=True, **settings["arch_kwargs"]).eval()
     encoder = Encoder(classifier)
     decoder = Decoder(**decoder_kwargs(encoder, size, 3, settings["width_scale"]))
     classifier.to(device)
@@ -60,7 +63,8 @@ def bench_scale(scale: str, device: str, repeats: int, batch: int | None = None)
                      lambda: explain_top_class(classifier, encoder, decoder, x), batch, repeats,
                      device)})
     for row in rows:
-        row |= {"image size": size, "batch": batch, "device": device}
+        row |= {"classifier": settings["arch"], "image size": size, "batch": batch,
+                "device": device}
     return rows
 
 
@@ -73,11 +77,11 @@ def main() -> None:
     arguments = parser.parse_args()
     rows = [row for scale in arguments.scales
             for row in bench_scale(scale, arguments.device, arguments.repeats, arguments.batch)]
-    print("| scale | image size | batch | device | what | images/s |")
-    print("|---|---|---|---|---|---|")
+    print("| scale | classifier | image size | batch | device | what | images/s |")
+    print("|---|---|---|---|---|---|---:|")
     for row in rows:
-        print(f"| {row['scale']} | {row['image size']} | {row['batch']} | {row['device']} | "
-              f"{row['what']} | {row['images/s']:.1f} |")
+        print(f"| {row['scale']} | {row['classifier']} | {row['image size']} | {row['batch']} | "
+              f"{row['device']} | {row['what']} | {row['images/s']:.2f} |")
 
 
 if __name__ == "__main__":
