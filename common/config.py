@@ -196,7 +196,7 @@ def _survey_errors(config: Mapping[str, Any]) -> list[str]:
 
 def _pv_errors(config: Mapping[str, Any]) -> list[str]:
     """PV explains a trained classifier of a multi-label dataset; its second decoder needs another
-    dataset; every loss-weight triple sums to one (Eq. 6); the study's scores file exists."""
+    dataset; every loss-weight triple sums to one (Eq. 6); the study's scores exist."""
     from common.data import DATASETS
     from common.models import ARCHITECTURES
     from papers.pv.decoder import ENCODER_ARCHITECTURES
@@ -222,9 +222,15 @@ def _pv_errors(config: Mapping[str, Any]) -> list[str]:
             errors.append(f"config key 'pv.loss_weights.{name}': the weights sum to "
                           f"{sum(weights.values()):g}, not 1 (Eq. 6)")
     scores = pv.get("study", {}).get("scores")
-    if scores is not None and not (PROJECT_ROOT / scores).is_file():
-        errors.append(f"config key 'pv.study.scores': no file {scores}")
+    if scores is not None and not _is_scores_source(PROJECT_ROOT / scores):
+        errors.append(f"config key 'pv.study.scores': {scores} is neither a scores file nor "
+                      f"a folder of them (*.csv)")
     return errors
+
+
+def _is_scores_source(path: Path) -> bool:
+    """A scores file, or a folder with at least one (the survey pages' downloads)."""
+    return path.is_file() or (path.is_dir() and any(path.glob("*.csv")))
 
 
 def _course_errors(config: Mapping[str, Any]) -> list[str]:

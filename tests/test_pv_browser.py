@@ -70,10 +70,10 @@ def _shown_options(browser, number):
             for element in browser.find_elements(By.NAME, f"q{number}")]
 
 
-def test_a_clicked_survey_gives_the_scores_the_analysis_reads(browser, tmp_path):
-    questions = _questions()
-    _start(browser, _page(tmp_path, "pv", questions), "tester-1")
-    # Name the prediction on the first question of each case, "can't tell" on the others.
+def _answer(browser, url, participant, questions) -> tuple[str, dict[str, int]]:
+    """Name the prediction on the first question of each case and "can't tell" on the others;
+    submit, and return the page's scores CSV and how many answers named the prediction."""
+    _start(browser, url, participant)
     expected = {"model_wrong": 0, "model_right": 0}
     answered = set()
     for question in questions:
@@ -83,14 +83,30 @@ def test_a_clicked_survey_gives_the_scores_the_analysis_reads(browser, tmp_path)
         browser.find_element(
             By.CSS_SELECTOR, f'input[name="q{question.number}"][value="{choice}"]').click()
     browser.find_element(By.ID, "submit").click()
-    scores_file = tmp_path / "scores.csv"
-    scores_file.write_text(browser.find_element(By.ID, "scores").get_attribute("value"))
-    scores = study.read_scores(scores_file)
-    row = scores.iloc[0]
-    assert (row["participant"], row["arm"]) == ("tester-1", "pv")
-    assert row["correct_when_model_wrong"] == expected["model_wrong"] == 1
-    assert row["correct_when_model_right"] == expected["model_right"] == 1
-    assert row["n_questions_model_wrong"] == row["n_questions_model_right"] == 2
+    return browser.find_element(By.ID, "scores").get_attribute("value"), expected
+
+
+def test_clicked_surveys_give_the_scores_the_analysis_reads(browser, tmp_path):
+    """Two participants, one per arm, each saving their page's file into one folder: the
+    analysis reads the folder and computes Table 1 and the tests from it."""
+    questions = _questions()
+    answers = tmp_path / "answers"
+    answers.mkdir()
+    for arm, participant in (("pv", "tester-1"), ("gradcam", "tester-2")):
+        csv, expected = _answer(browser, _page(tmp_path, arm, questions), participant,
+                                questions)
+        (answers / f"{participant}.csv").write_text(csv)
+        assert expected == {"model_wrong": 1, "model_right": 1}
+    scores = study.read_scores(answers)
+    assert scores[["participant", "arm"]].values.tolist() == [["tester-1", "pv"],
+                                                              ["tester-2", "gradcam"]]
+    assert (scores["correct_when_model_wrong"] == 1).all()
+    assert (scores["correct_when_model_right"] == 1).all()
+    assert (scores["n_questions_model_wrong"] == 2).all()
+    assert (scores["n_questions_model_right"] == 2).all()
+    assert (study.accuracy_table(scores)["accuracy"] == 0.5).all()
+    tests = study.test_table(scores)  # one participant per arm, tied: no evidence either way
+    assert tests["u"].tolist() == [0.5, 0.5] and tests["p_exact"].tolist() == [1.0, 1.0]
 
 
 def test_option_order_is_per_participant_and_options_are_shared_by_the_arms(browser, tmp_path):

@@ -44,7 +44,25 @@ class StudyDataError(ValueError):
 
 
 def read_scores(path: str | Path) -> pd.DataFrame:
-    """Participant scores from ``path``, checked: columns, arms, counts within their totals."""
+    """Participant scores, checked: columns, arms, counts within their totals, one row each.
+
+    ``path`` is one scores file (the vendored data) or a folder of them, such as the
+    files the survey pages offer for download, one per participant: their rows are
+    read in file-name order and concatenated.
+    """
+    path = Path(path)
+    files = sorted(path.glob("*.csv")) if path.is_dir() else [path]
+    if not files:
+        raise StudyDataError(f"{path}: a folder with no scores files (*.csv)")
+    scores = pd.concat([_checked_scores(file) for file in files], ignore_index=True)
+    repeated = sorted(set(scores["participant"][scores["participant"].duplicated()]))
+    if repeated:
+        raise StudyDataError(f"{path}: participants {repeated} appear more than once")
+    return scores
+
+
+def _checked_scores(path: Path) -> pd.DataFrame:
+    """One scores file, with its columns, arms and counts checked."""
     scores = pd.read_csv(path)
     missing = [column for column in COLUMNS if column not in scores.columns]
     if missing:
@@ -58,7 +76,7 @@ def read_scores(path: str | Path) -> pd.DataFrame:
         if bad:
             raise StudyDataError(f"{path}: correct_when_{case} outside [0, n_questions_{case}] "
                                  f"for participants {bad}")
-    return scores
+    return scores[list(COLUMNS)]
 
 
 def accuracy(scores: pd.DataFrame, arm: str, case: str) -> np.ndarray:
@@ -69,7 +87,8 @@ def accuracy(scores: pd.DataFrame, arm: str, case: str) -> np.ndarray:
 
 
 def accuracy_table(scores: pd.DataFrame) -> pd.DataFrame:
-    """Table 1: mean accuracy and its standard error (sample std / sqrt(n)) per arm and case."""
+    """Table 1: mean accuracy and its standard error (sample std / sqrt(n)) per arm and case,
+    beside the paper's values and our difference from them."""
     rows = []
     for arm in ARMS:
         for case in CASES:
@@ -80,7 +99,11 @@ def accuracy_table(scores: pd.DataFrame) -> pd.DataFrame:
                          "standard_error": (values.std(ddof=1) / np.sqrt(len(values))
                                             if len(values) > 1 else np.nan),
                          "paper_accuracy": paper_mean, "paper_standard_error": paper_se})
-    return pd.DataFrame(rows)
+    table = pd.DataFrame(rows)
+    table["accuracy_minus_paper"] = table["accuracy"] - table["paper_accuracy"]
+    table["standard_error_minus_paper"] = (table["standard_error"]
+                                           - table["paper_standard_error"])
+    return table
 
 
 @dataclass(frozen=True)
@@ -112,7 +135,8 @@ def mann_whitney(a: np.ndarray, b: np.ndarray, alternative: str) -> MannWhitney:
     _, tie_sizes = np.unique(ranks, return_counts=True)
     tie_term = (tie_sizes ** 3 - tie_sizes).sum() / (total * (total - 1))
     sigma = np.sqrt(n_a * n_b / 12 * (total + 1 - tie_term))
-    z = (u - n_a * n_b / 2) / sigma
+    # Every score tied: U carries no information and Z is undefined (the exact p is 1).
+    z = (u - n_a * n_b / 2) / sigma if sigma > 0 else np.nan
     p_normal = {"less": stats.norm.cdf(z), "greater": stats.norm.sf(z),
                 "two-sided": 2 * stats.norm.sf(abs(z))}[alternative]
     return MannWhitney(u=u, z=z, p_normal=float(p_normal),
@@ -151,7 +175,8 @@ def exact_p(ranks: np.ndarray, size: int, alternative: str) -> float:
 
 
 def test_table(scores: pd.DataFrame) -> pd.DataFrame:
-    """The paper's two one-tailed tests (Grad-CAM against PV), ours beside the printed values.
+    """The paper's two one-tailed tests (Grad-CAM against PV), ours beside the printed values
+    and our Z's difference from the printed Z.
 
     A case that an arm was asked no questions of (a survey kit whose classifier got
     no image right, say) has no test and no row.
@@ -167,5 +192,6 @@ def test_table(scores: pd.DataFrame) -> pd.DataFrame:
         rows.append({"case": case, "alternative": f"Acc(Grad-CAM) {sign} Acc(PV)",
                      "u": result.u, "z": result.z, "p_normal": result.p_normal,
                      "p_exact": result.p_exact, "paper_z": PAPER_TESTS[case]["z"],
-                     "paper_p": PAPER_TESTS[case]["p"]})
+                     "paper_p": PAPER_TESTS[case]["p"],
+                     "z_minus_paper": result.z - PAPER_TESTS[case]["z"]})
     return pd.DataFrame(rows)

@@ -2,7 +2,7 @@
 
 Selection follows Sec. 4 (Experiment Details): images whose predicted label set
 equals their true label set are model-right, images with none of their true
-labels predicted (and a top class that is not a true label) are model-wrong;
+labels among a non-empty prediction set are model-wrong;
 16 and 14 of them are drawn uniformly. Each question has five options: the
 model's top class, up to three other true labels, random classes to fill up,
 and "I just can't tell"; the options are fixed once, so both arms show the same
@@ -46,13 +46,17 @@ class Question:
 
 
 def question_pools(probabilities: torch.Tensor, labels: torch.Tensor) -> dict[str, np.ndarray]:
-    """Indices of model-right and model-wrong images (multi-label, threshold 0.5)."""
+    """Indices of model-right and model-wrong images (multi-label, threshold 0.5).
+
+    As in the paper: right when the prediction set equals the label set, wrong when
+    none of the labels is in it. The wrong image's prediction set must not be empty
+    (its top class is then a false prediction): the survey asks about "the model's
+    prediction", which an image with no probability above 0.5 does not have.
+    """
     predicted = (probabilities > 0.5).numpy()
     truth = labels.numpy() > 0.5
-    top = probabilities.argmax(1).numpy()
-    top_is_true = truth[np.arange(len(top)), top]
     right = (predicted == truth).all(1) & truth.any(1)
-    wrong = ~(predicted & truth).any(1) & ~top_is_true
+    wrong = predicted.any(1) & ~(predicted & truth).any(1)
     return {"model_right": np.nonzero(right)[0], "model_wrong": np.nonzero(wrong)[0]}
 
 
