@@ -390,6 +390,83 @@ def test_lrp_conserves_relevance_block_by_block_through_residuals(images):
         assert torch.allclose(layer_relevance.sum((1, 2, 3)), logit, rtol=1e-3, atol=1e-6)
 
 
+def _without_biases(model: nn.Module) -> nn.Module:
+    """Zero every additive term (batch-norm shifts, layer biases, the input mean) in float64:
+    a network through which LRP-0 must carry the whole logit to every layer."""
+    model = model.double()
+    with torch.no_grad():
+        for module in model.modules():
+            if isinstance(module, nn.BatchNorm2d):
+                module.running_mean.zero_()
+                module.bias.zero_()
+            elif getattr(module, "bias", None) is not None:
+                module.bias.zero_()
+            if hasattr(module, "normalise"):
+                module.normalise.mean.zero_()
+    return model
+
+
+def _assert_conserved(model, x, layers):
+    from common.explain.lrp import relevance
+
+    with torch.no_grad():
+        logits = model(x)
+    target = logits.argmax(1)
+    at_input, at_layers = relevance(model, x, target, layers=layers, rule="zero")
+    for layer_relevance in [*at_layers, at_input]:
+        assert torch.allclose(layer_relevance.sum(tuple(range(1, layer_relevance.ndim))),
+                              logits[range(len(x)), target], rtol=1e-9)
+    with torch.no_grad():
+        assert torch.equal(model(x), logits)  # the canonizers left the model as it was
+
+
+def test_lrp_conserves_relevance_through_efficientnet_lite_blocks():
+    """EfficientNet-Lite0's MBConv blocks add their input in code and its padded convolutions
+    hide their batch norms from zennit's leaf walk; canonised, every block output and the
+    pixels carry the logit (the uncanonised network gave NaN for LRP-0)."""
+    from common.models.pretrained import efficientnet_lite0
+
+    model = _without_biases(efficientnet_lite0())
+    x = torch.rand(2, 3, 64, 64, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
+    _assert_conserved(model, x, list(model.network._blocks))
+    assert all("forward" not in vars(block) and not hasattr(block, "canonizer_sum")
+               for block in model.network._blocks)
+
+
+def test_lrp_conserves_relevance_through_torchvision_bottlenecks_and_the_pv_head():
+    """The zoo's ResNet-50 (torchvision bottlenecks, input normalisation, and the PV head's
+    batch norm after the last ReLU), bias-free: every bottleneck and the pixels carry the logit."""
+    torch.manual_seed(0)
+    model = _without_biases(build_classifier("resnet50", num_classes=4, image_size=64).eval())
+    with torch.no_grad():
+        model.feature_norm[1].running_var.uniform_(0.5, 2.0)
+    x = torch.rand(2, 3, 64, 64, dtype=torch.float64)
+    _assert_conserved(model, x, [*model.layer1, *model.layer4])
+
+
+def test_lrp_relevance_at_the_pixels_is_that_at_the_normalised_input():
+    """Normalisation maps each pixel to one value, so relevance passes it unchanged; as a
+    gradient it would be scaled by 1 / std (4.4 for ImageNet's statistics)."""
+    from common.models.pretrained import Normalised
+
+    torch.manual_seed(0)
+    network = nn.Sequential(nn.Conv2d(3, 4, 3, bias=False), nn.ReLU(), nn.AdaptiveAvgPool2d(1),
+                            nn.Flatten(), nn.Linear(4, 2, bias=False))
+    model = Normalised(network, (0.0, 0.0, 0.0), (0.229, 0.224, 0.225)).double()
+    _assert_conserved(model, torch.rand(3, 3, 8, 8, dtype=torch.float64), [])
+
+
+@pytest.mark.parametrize("name, block", [("mobilenet_v3_small", "InvertedResidual"),
+                                         ("vit", "Block")])
+def test_lrp_refuses_networks_with_sums_no_canonizer_rewrites(name, block):
+    from common.models.pretrained import untrained_imagenet_architecture
+
+    model = (build_classifier("vit", num_classes=3, image_size=32) if name == "vit"
+             else untrained_imagenet_architecture(name))
+    with pytest.raises(ValueError, match=f"LRP: .*{block}"):
+        explain(model.eval(), torch.rand(1, 3, 32, 32), torch.tensor([0]), "lrp_epsilon")
+
+
 def test_lrp_alpha1_beta0_keeps_the_sign_of_the_logit():
     """z+ passes only positive contributions: on a plain ReLU CNN with inputs >= 0 every
     input relevance has the sign of the output relevance (residual sums may mix signs)."""

@@ -18,11 +18,12 @@ import torchvision
 from torch import nn
 from torchvision.models import ResNet50_Weights
 
+from common.models.normalisation import IMAGENET_STATISTICS, InputNormalisation
+
 IMAGENET_CATEGORIES: tuple[str, ...] = tuple(ResNet50_Weights.IMAGENET1K_V1.meta["categories"])
 TORCHVISION_IMAGENET = ("mobilenet_v3_small", "vgg16", "resnet50")
 IMAGENET_MODELS = ("efficientnet_lite0", *TORCHVISION_IMAGENET)
-# torchvision's ImageNet normalisation; EfficientNet-Lite was trained on (x*255 - 127) / 128.
-_TORCHVISION_NORMALISATION = ((0.485, 0.456, 0.406), (0.229, 0.224, 0.225))
+# EfficientNet-Lite was trained on (x*255 - 127) / 128; torchvision's models on IMAGENET_STATISTICS.
 _LITE_NORMALISATION = ((127 / 255,) * 3, (128 / 255,) * 3)
 
 
@@ -31,15 +32,14 @@ class Normalised(nn.Module):
 
     def __init__(self, network: nn.Module, mean, std):
         super().__init__()
+        self.normalise = InputNormalisation(mean, std)
         self.network = network
-        self.register_buffer("mean", torch.tensor(mean).view(1, -1, 1, 1))
-        self.register_buffer("std", torch.tensor(std).view(1, -1, 1, 1))
         self.categories = IMAGENET_CATEGORIES
         self.requires_grad_(False)
         self.eval()
 
     def forward(self, x):
-        return self.network((x - self.mean) / self.std)
+        return self.network(self.normalise(x))
 
 
 def _no_inplace(network: nn.Module) -> nn.Module:
@@ -67,7 +67,7 @@ def untrained_imagenet_architecture(name: str) -> Normalised:
     if name not in TORCHVISION_IMAGENET:
         raise KeyError(f"unknown ImageNet architecture {name!r}; known: {TORCHVISION_IMAGENET}")
     return Normalised(_no_inplace(getattr(torchvision.models, name)(weights=None)),
-                      *_TORCHVISION_NORMALISATION)
+                      *IMAGENET_STATISTICS)
 
 
 def torchvision_imagenet(name: str, weights_path: str | Path) -> Normalised:

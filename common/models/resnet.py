@@ -21,6 +21,8 @@ import torch
 from torch import nn
 from zennit.layer import Sum
 
+from common.models.normalisation import IMAGENET_STATISTICS, InputNormalisation
+
 
 class BasicBlock(nn.Module):
     """Two 3x3 convolutions with batch norm and an identity or 1x1 projection shortcut."""
@@ -98,8 +100,7 @@ class ResNet50(nn.Module):
         for module in backbone.modules():
             if isinstance(module, nn.ReLU):
                 module.inplace = False
-        self.register_buffer("mean", torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1))
-        self.register_buffer("std", torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1))
+        self.normalise = InputNormalisation(*IMAGENET_STATISTICS)
         self.stem = nn.Sequential(backbone.conv1, backbone.bn1, backbone.relu, backbone.maxpool)
         self.layer1, self.layer2 = backbone.layer1, backbone.layer2
         self.layer3, self.layer4 = backbone.layer3, backbone.layer4
@@ -130,7 +131,7 @@ class ResNet50(nn.Module):
 
     def features(self, x):
         """The last stage's normalised activations, (B, 2048, H/32, W/32)."""
-        x = self.stem((x - self.mean) / self.std)
+        x = self.stem(self.normalise(x))
         return self.feature_norm(self.layer4(self.layer3(self.layer2(self.layer1(x)))))
 
     def forward(self, x):
