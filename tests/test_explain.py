@@ -422,11 +422,16 @@ def _assert_conserved(model, x, layers):
 
 def test_lrp_conserves_relevance_through_efficientnet_lite_blocks():
     """EfficientNet-Lite0's MBConv blocks add their input in code and its padded convolutions
-    hide their batch norms from zennit's leaf walk; canonised, every block output and the
-    pixels carry the logit (the uncanonised network gave NaN for LRP-0)."""
+    hide their batch norms from zennit's leaf walk; canonised, every batch norm is merged, and
+    every block output and the pixels carry the logit (uncanonised, LRP-0 gave NaN)."""
+    from common.explain.lrp import ExactMergeBatchNorm
     from common.models.pretrained import efficientnet_lite0
 
     model = _without_biases(efficientnet_lite0())
+    merges = ExactMergeBatchNorm().apply(model)
+    for merge in merges:
+        merge.remove()
+    assert len(merges) == sum(isinstance(module, nn.BatchNorm2d) for module in model.modules())
     x = torch.rand(2, 3, 64, 64, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
     _assert_conserved(model, x, list(model.network._blocks))
     assert all("forward" not in vars(block) and not hasattr(block, "canonizer_sum")
@@ -454,6 +459,19 @@ def test_lrp_relevance_at_the_pixels_is_that_at_the_normalised_input():
                             nn.Flatten(), nn.Linear(4, 2, bias=False))
     model = Normalised(network, (0.0, 0.0, 0.0), (0.229, 0.224, 0.225)).double()
     _assert_conserved(model, torch.rand(3, 3, 8, 8, dtype=torch.float64), [])
+
+
+def test_lrp_refuses_efficientnet_lite_in_training_mode():
+    """The canonised MBConv forward has no drop connect, so it is the block's eval forward
+    (``explain`` evaluates in eval mode; ``relevance`` is also called directly)."""
+    from common.explain.lrp import relevance
+    from common.models.pretrained import efficientnet_lite0
+
+    model = efficientnet_lite0().train()
+    before = {key: value.clone() for key, value in model.state_dict().items()}
+    with pytest.raises(ValueError, match="eval mode"):
+        relevance(model, torch.rand(1, 3, 32, 32), torch.tensor([0]))
+    assert all(torch.equal(before[key], value) for key, value in model.state_dict().items())
 
 
 @pytest.mark.parametrize("name, block", [("mobilenet_v3_small", "InvertedResidual"),

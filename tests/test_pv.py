@@ -248,6 +248,7 @@ def test_a_folder_of_participant_files_reads_as_one_table(tmp_path):
     for row in range(3):  # one file per participant, each with its header, as pages save them
         frame.iloc[[row]].to_csv(tmp_path / f"{frame.participant[row]}.csv", index=False)
     pd.testing.assert_frame_equal(study.read_scores(tmp_path), frame.iloc[:3])
+    pd.testing.assert_frame_equal(study.read_scores(study.scores_files(tmp_path)), frame.iloc[:3])
     frame.iloc[[0]].to_csv(tmp_path / "again.csv", index=False)
     with pytest.raises(study.StudyDataError, match="gradcam-01.*more than once"):
         study.read_scores(tmp_path)

@@ -144,7 +144,11 @@ UNCANONISED_BLOCKS = (InvertedResidual, SqueezeExcitation, ViTBlock)
 
 
 def require_canonisable(model: nn.Module) -> None:
-    """Raise unless every residual sum and gate of ``model`` is one LRP's rules can see."""
+    """Raise unless every residual sum and gate of ``model`` is one LRP's rules can see, before
+    any canonizer changes the model (zennit does not undo those applied before a failing one)."""
+    if any(isinstance(module, MBConvBlock) and module.training for module in model.modules()):
+        raise ValueError("LRP: put EfficientNet-Lite in eval mode first (its MBConv blocks drop "
+                         "connections in training mode, which the canonised forward leaves out)")
     hidden = sorted({type(module).__name__ for module in model.modules()
                      if isinstance(module, UNCANONISED_BLOCKS)
                      or (isinstance(module, MBConvBlock) and module.has_se)})

@@ -14,6 +14,7 @@ renders the study's two surveys for this classifier, and simulated respondents
 """
 
 from papers.pv import plan as pv_plan
+from papers.pv import study as pv_study
 
 PV = config["pv"]
 PV_DATASET = PV["classifier"]["dataset"]
@@ -152,7 +153,7 @@ rule pv_invariance:
 rule pv_user_study:
     """Table 1, the one-tailed Mann-Whitney tests and Fig. 6 from the real participants' scores."""
     input:
-        scores=PV["study"]["scores"],
+        scores=pv_study.scores_files(PV["study"]["scores"]),   # each file of a folder, tracked
     output:
         table=report("results/pv/table1.csv", caption="report/table1.rst",
                      category="Perception Visualization"),

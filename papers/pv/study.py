@@ -17,6 +17,7 @@ they do heavily (scores are integers from 0 to 16).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,21 +44,25 @@ class StudyDataError(ValueError):
     """The scores file does not have the format the analysis reads."""
 
 
-def read_scores(path: str | Path) -> pd.DataFrame:
-    """Participant scores, checked: columns, arms, counts within their totals, one row each.
+def scores_files(source: str | Path | Iterable[str | Path]) -> list[Path]:
+    """The scores files of ``source``: one file, every ``*.csv`` of a folder in name order (the
+    files the survey pages offer for download, one per participant), or a list of files."""
+    if isinstance(source, (str, Path)):
+        path = Path(source)
+        return sorted(path.glob("*.csv")) if path.is_dir() else [path]
+    return [Path(file) for file in source]
 
-    ``path`` is one scores file (the vendored data) or a folder of them, such as the
-    files the survey pages offer for download, one per participant: their rows are
-    read in file-name order and concatenated.
-    """
-    path = Path(path)
-    files = sorted(path.glob("*.csv")) if path.is_dir() else [path]
+
+def read_scores(source: str | Path | Iterable[str | Path]) -> pd.DataFrame:
+    """Participant scores from ``source`` (see :func:`scores_files`), checked: columns, arms,
+    counts within their totals, and each participant once."""
+    files = scores_files(source)
     if not files:
-        raise StudyDataError(f"{path}: a folder with no scores files (*.csv)")
+        raise StudyDataError(f"{source}: no scores files (*.csv)")
     scores = pd.concat([_checked_scores(file) for file in files], ignore_index=True)
     repeated = sorted(set(scores["participant"][scores["participant"].duplicated()]))
     if repeated:
-        raise StudyDataError(f"{path}: participants {repeated} appear more than once")
+        raise StudyDataError(f"{source}: participants {repeated} appear more than once")
     return scores
 
 
