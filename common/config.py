@@ -229,8 +229,11 @@ def _pv_errors(config: Mapping[str, Any]) -> list[str]:
 
 
 def _is_scores_source(path: Path) -> bool:
-    """A scores file, or a folder with at least one (the survey pages' downloads)."""
-    return path.is_file() or (path.is_dir() and any(path.glob("*.csv")))
+    """A scores file, or a folder with at least one (the files the analysis would read)."""
+    from papers.pv.study import scores_files
+
+    files = scores_files(path)
+    return bool(files) and all(file.is_file() for file in files)
 
 
 def _course_errors(config: Mapping[str, Any]) -> list[str]:

@@ -111,6 +111,7 @@ MALFORMED = [
     (["pv", "loss_weights", "paper", "dsim"], 0.9, "pv.loss_weights.paper"),
     (["pv", "loss_weights", "paper", "mse"], -0.2, "pv.loss_weights.paper.mse"),
     (["pv", "study", "scores"], "no/such/scores.csv", "pv.study.scores"),
+    (["pv", "study", "scores"], "papers/pv/report", "pv.study.scores"),  # a folder, no CSV
     (["course", "cam", "classifier", "arch"], "vgg", "course.cam.classifier.arch"),
     (["course", "vit", "classifier", "seed"], 7, "course.vit.classifier"),
     (["course", "vit", "classifier", "dataset"], "cars", "course.vit.classifier"),
@@ -169,3 +170,10 @@ def test_a_classifier_entry_overrides_its_architectures_training_settings():
     assert training_settings(config, "scenes", "vgg") == vgg
     paper = merged(default_config(), yaml.safe_load((REPO / "config/paper.yaml").read_text()))
     assert training_settings(paper, "faces", "resnet18") == paper["training"]["resnet18"]
+
+
+def test_a_folder_of_scores_files_is_a_study_source():
+    """pv.study.scores may name the folder the survey pages' downloads are collected in."""
+    config = default_config()
+    config["pv"]["study"]["scores"] = "papers/pv/data"  # holds participant_scores.csv
+    validate_config(config)
