@@ -389,6 +389,11 @@ def named_dataset_files(name: str, *splits: str) -> dict[str, str]:
             **{f"{name}_{split}": f"resources/data/{name}/{split}.npz" for split in splits}}
 
 
+def classifier_file(run: Mapping[str, Any]) -> str:
+    """The checkpoint the workflow trains for a (dataset, arch, seed) run of ``classifiers``."""
+    return "results/models/{dataset}/{arch}/seed{seed}.pt".format(**run)
+
+
 def dataset_files(name: str, splits=("train", "test")) -> dict[str, str]:
     """The files of a dataset (``name`` may be a wildcard), by role: splits and manifest."""
     files = {split: f"resources/data/{name}/{split}.npz" for split in splits}

@@ -10,8 +10,7 @@ the zoo's ViT, both trained on scenes; the limits of saliency on a detector buil
 to fail gradients, and the randomised-network sanity check on the CAM network.
 """
 
-from common.config import named_dataset_files
-from papers.course import plan as course_plan
+from common.config import classifier_file, named_dataset_files
 
 COURSE = config["course"]
 COURSE_CATEGORY = "XAI course"
@@ -53,7 +52,7 @@ rule course_classical:
 rule course_lrp:
     """The linear counterexample, conservation by layer, LRP-0 vs gradient x input, rules."""
     input:
-        weights=course_plan.classifier_file(COURSE["lrp"]["classifier"]),
+        weights=classifier_file(COURSE["lrp"]["classifier"]),
         **named_dataset_files("digits", "train", "test"),
         lrp_data=f"resources/data/{COURSE['lrp']['classifier']['dataset']}/manifest.json",
         lrp_data_test=f"resources/data/{COURSE['lrp']['classifier']['dataset']}/test.npz",
@@ -82,7 +81,7 @@ rule course_lrp:
 rule course_cam:
     """CAM, Grad-CAM, Grad-CAM++ and EigenGrad-CAM, and their pointing game."""
     input:
-        weights=course_plan.classifier_file(COURSE["cam"]["classifier"]),
+        weights=classifier_file(COURSE["cam"]["classifier"]),
         **named_dataset_files("scenes", "test"),
     output:
         table=report("results/course/cam_localisation.csv", caption="report/cam.rst",
@@ -108,7 +107,7 @@ rule course_cam:
 rule course_vit:
     """TextSpan decomposition and its check, CHILI head weights, LeGrad, localisation."""
     input:
-        weights=course_plan.classifier_file(COURSE["vit"]["classifier"]),
+        weights=classifier_file(COURSE["vit"]["classifier"]),
         **named_dataset_files("scenes", "train", "test"),
     output:
         decomposition=report("results/course/vit_decomposition.csv",
@@ -140,7 +139,7 @@ rule course_vit:
 rule course_limits:
     """Saturation and spurious sensitivity on a built detector; the randomisation check."""
     input:
-        weights=course_plan.classifier_file(COURSE["cam"]["classifier"]),
+        weights=classifier_file(COURSE["cam"]["classifier"]),
         **named_dataset_files("scenes", "test"),
     output:
         limits=report("results/course/limits.csv", caption="report/limits.rst",

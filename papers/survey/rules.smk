@@ -12,11 +12,12 @@ shared rules of workflow/rules/explanations.smk with the survey's methods, so
 the survey's numbers come from the same code as the shared evaluation.
 """
 
+from common.config import classifier_file
 from common.download import download_inputs
 from papers.survey import plan
 
 SURVEY = config["survey"]
-SURVEY_CLASSIFIER = plan.classifier_weights(config)
+SURVEY_CLASSIFIER = classifier_file(SURVEY["classifier"])
 SURVEY_PERMUTED = "results/models/{dataset}/{arch}/permuted_seed{seed}.pt".format(
     **SURVEY["classifier"])
 
