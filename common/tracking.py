@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from common import PROJECT_ROOT, provenance
+from common import PROJECT_ROOT, budget, memory, provenance
 from common.io import atomic_path
 
 LOGGER = logging.getLogger("xai")
@@ -95,6 +95,12 @@ class Job:
         return parts[1] if parts[0] == "papers" else "common"
 
     @property
+    def images_per_pass(self) -> int:
+        """The memory budget of this job: the configuration's ``images_per_pass``."""
+        config = getattr(self.smk, "config", None) or {}
+        return int(config.get("images_per_pass", budget.DEFAULT_IMAGES_PER_PASS))
+
+    @property
     def name(self) -> str:
         """Rule name plus wildcards, e.g. ``train_classifier[arch=simple,dataset=peppers]``."""
         inner = ",".join(f"{key}={value}" for key, value in sorted(self.wildcards.items()))
@@ -111,6 +117,9 @@ class Job:
 
             self.device = select_device(self.params["device"])
             torch.set_num_threads(max(1, int(self.smk.threads)))
+        budget.set_images_per_pass(self.images_per_pass)
+        if memory.peak_rss_supported():
+            memory.reset_peak_rss()
         self.run = self._open_wandb()
         LOGGER.info("job %s started on %s", self.name, _describe_device(self.device))
         return self
@@ -202,6 +211,17 @@ class Job:
         run_dir = Path(self.run.dir).parent
         return {"mode": mode, "run_id": self.run.id, "dir": os.path.relpath(run_dir)}
 
+    def _execution_record(self) -> dict[str, Any]:
+        """How the job ran, not what it computed: the memory budget, the torch threads,
+        and the peak memory (resident set since the job started, and CUDA allocations)."""
+        torch = sys.modules.get("torch")  # jobs that never imported torch do not pay for it
+        peak_rss = memory.peak_rss_mib() if memory.peak_rss_supported() else None
+        peak_cuda = memory.peak_cuda_mib() if torch else None
+        return {"images_per_pass": budget.images_per_pass(),
+                "threads": torch.get_num_threads() if torch else None,
+                "peak_rss_mib": None if peak_rss is None else round(peak_rss, 1),
+                "peak_cuda_mib": None if peak_cuda is None else round(peak_cuda, 1)}
+
     def _job_record(self) -> dict[str, Any]:
         return {
             "record_version": provenance.RECORD_VERSION,
@@ -217,6 +237,7 @@ class Job:
             },
             "packages": provenance.imported_packages(),
             "device": _describe_device(self.device),
+            "execution": self._execution_record(),
             "seed": self.seed,
             "started": self._started,
             "finished": _now(),

@@ -510,3 +510,19 @@ def test_lrp_matches_zennit_reference_composite(resnet, images):
         _, reference = attributor(images, lambda output: output * one_hot)
     ours = explain(resnet, images, TARGET, "lrp_epsilon")
     assert torch.allclose(ours, reference * 1.0, atol=1e-6)
+
+
+@pytest.mark.parametrize("name, channels, side", [
+    ("vgg16", 512, 14), ("resnet50", 2048, 7), ("mobilenet_v3_small", 576, 7),
+    ("efficientnet_lite0", 1280, 7)])
+def test_cam_family_reads_the_last_convolutional_maps_before_any_pooling(name, channels, side):
+    """At 224 px the last convolution of VGG16 gives 14 x 14 maps (its ``features`` ends in
+    a max-pool that halves them), the others' last stages 7 x 7."""
+    from common.explain.cam import feature_layer, recorded_output
+    from common.models.pretrained import efficientnet_lite0, untrained_imagenet_architecture
+
+    model = efficientnet_lite0() if name == "efficientnet_lite0" else \
+        untrained_imagenet_architecture(name)
+    with torch.no_grad(), recorded_output(feature_layer(model)) as record:
+        model(torch.rand(1, 3, 224, 224))
+    assert tuple(record["out"].shape) == (1, channels, side, side)

@@ -19,16 +19,20 @@ from typing import Any
 import torch
 from torch import nn
 
+from common import budget
 from common.explain import baselines, cam, gradients, lime, lrp, perturbation
 
 
 @dataclass(frozen=True)
 class Method:
-    """One attribution method: the function and its paper-default parameters."""
+    """One attribution method: the function, its paper-default parameters, and how many
+    copies of each image its smallest forward pass holds (DeepLIFT passes every image with
+    its baseline: two), which sets how many images :func:`explain` hands it at once."""
 
     function: Callable[..., torch.Tensor]
     defaults: dict[str, Any] = field(default_factory=dict)
     description: str = ""
+    copies_per_image: int = 1
 
 
 METHODS: dict[str, Method] = {
@@ -62,7 +66,8 @@ METHODS: dict[str, Method] = {
     "gradient_shap": Method(gradients.gradient_shap, {"samples": 25, "baseline": "zero",
                                                       "seed": 0},
                             "GradientSHAP, zero baseline, 25 samples (DXAI authors)"),
-    "deeplift": Method(gradients.deeplift, {"baseline": "zero"}, "DeepLIFT, Rescale rule"),
+    "deeplift": Method(gradients.deeplift, {"baseline": "zero"}, "DeepLIFT, Rescale rule",
+                       copies_per_image=2),
     "occlusion": Method(perturbation.occlusion, {}, "occlusion of 1/8-side windows by zeros"),
     "lrp_zero": Method(lrp.lrp, {"rule": "zero"}, "LRP-0 on every layer"),
     "lrp_epsilon": Method(lrp.lrp, {"rule": "epsilon", "epsilon": 0.25},
@@ -109,18 +114,24 @@ def explain(model: nn.Module, x: torch.Tensor, target: torch.Tensor | int, metho
     """Attribution of ``target`` (class index, per image or for all) for inputs ``x``.
 
     The model is evaluated in eval mode and restored to its mode, gradient flags
-    and hooks afterwards; a method that leaves a hook behind is an error.
+    and hooks afterwards; a method that leaves a hook behind is an error. The images
+    are explained in chunks that keep every forward pass within the memory budget
+    (:mod:`common.budget`); each method's map of an image does not depend on its chunk.
     """
     if method not in METHODS:
         raise KeyError(f"unknown attribution method {method!r}; known: {sorted(METHODS)}")
     entry = METHODS[method]
+    if len(x) == 0:
+        raise ValueError(f"method {method!r}: no images to explain (x has shape {tuple(x.shape)})")
     if isinstance(target, int):
         target = torch.full((len(x),), target, dtype=torch.long, device=x.device)
     before = _model_state(model)
     was_training = model.training
     model.eval()
+    target, arguments = target.to(x.device), {**entry.defaults, **params}
     try:
-        attribution = entry.function(model, x, target.to(x.device), **{**entry.defaults, **params})
+        attribution = torch.cat([entry.function(model, x[part], target[part], **arguments)
+                                 for part in budget.image_chunks(len(x), entry.copies_per_image)])
     finally:
         model.train(was_training)
     if _model_state(model) != before:

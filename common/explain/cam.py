@@ -16,6 +16,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from common import budget
+
 
 def feature_rectifier(model: nn.Module):
     """What the network applies to :func:`feature_layer`'s output before using it.
@@ -31,17 +33,34 @@ def feature_rectifier(model: nn.Module):
     return nn.Identity()
 
 
+#: Modules that only pool: the CAM family reads the feature maps before them.
+POOLING = (nn.MaxPool2d, nn.AvgPool2d, nn.AdaptiveMaxPool2d, nn.AdaptiveAvgPool2d)
+
+
 def feature_layer(model: nn.Module) -> nn.Module:
-    """The last convolutional stage: ``layer4`` of a ResNet, ``features`` of the zoo's and
-    torchvision's other CNNs, ``_bn1`` of EfficientNet-Lite (its head's batch norm: the
-    ReLU6 after it is a module shared with the stem, so it cannot be hooked alone).
-    A wrapper with a ``network`` attribute (``Normalised``) is looked through."""
+    """The last convolutional stage's output, before any pooling: ``layer4`` of a ResNet,
+    ``features`` of the zoo's and torchvision's other CNNs without the pooling it may end
+    in (torchvision's VGG16 ends in a max-pool: its last ReLU gives the 14 x 14 maps of a
+    224-px image, where the pool would give 7 x 7), ``_bn1`` of EfficientNet-Lite (its
+    head's batch norm: the ReLU6 after it is a module shared with the stem, so it cannot
+    be hooked alone). A wrapper with a ``network`` attribute (``Normalised``) is looked
+    through."""
     network = getattr(model, "network", model)
     for name in ("layer4", "features", "_bn1"):
         if isinstance(getattr(network, name, None), nn.Module):
-            return getattr(network, name)
+            return _before_pooling(getattr(network, name))
     raise ValueError(f"{type(network).__name__} has no 'layer4', 'features' or '_bn1' module; "
                      f"pass layer= explicitly")
+
+
+def _before_pooling(stage: nn.Module) -> nn.Module:
+    """A Sequential stage's last module that is not a trailing pooling layer (or the stage)."""
+    if not isinstance(stage, nn.Sequential):
+        return stage
+    children = list(stage)
+    while children and isinstance(children[-1], POOLING):
+        children.pop()
+    return children[-1] if children and len(children) < len(stage) else stage
 
 
 @contextlib.contextmanager
@@ -178,7 +197,7 @@ def internal_influence(model, x, target, layer: str | None = None,
     module = resolve_layer(model, layer)
     influence = InternalInfluence(model, module).attribute(
         x, baselines=torch.zeros_like(x), target=target, n_steps=steps,
-        internal_batch_size=max(len(x), 64))
+        internal_batch_size=budget.images_per_pass())
     return _upsample(F.relu(influence).mean(1, keepdim=True), x.shape[-2:])
 
 

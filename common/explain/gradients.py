@@ -15,6 +15,8 @@ import torch
 from captum.attr import DeepLift, IntegratedGradients
 from torch import nn
 
+from common import budget
+
 
 def _target_logits(model: nn.Module, x: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     return model(x).gather(1, target.view(-1, 1)).sum()
@@ -42,24 +44,23 @@ def gradient_x_input(model, x, target) -> torch.Tensor:
 
 
 def smoothgrad(model, x, target, samples: int = 50, noise_level: float = 0.15,
-               seed: int = 0, batch_size: int = 64) -> torch.Tensor:
+               seed: int = 0) -> torch.Tensor:
     """Mean gradient over ``samples`` copies of each image with Gaussian noise.
 
     The noise's standard deviation is ``noise_level`` times the image's own range
     (max - min), as in Smilkov et al. (2017), who found 10-20% best. Every image
     of the batch gets the same standard-normal draws (scaled by its own range),
-    so an image's map does not depend on the batch it is explained in.
+    drawn at once, so an image's map depends neither on the batch it is explained
+    in nor on how many samples fit in one pass (:mod:`common.budget`).
     """
     generator = torch.Generator(device=x.device).manual_seed(seed)
+    draws = torch.randn((samples, 1, *x.shape[1:]), generator=generator, device=x.device)
     span = (x.amax(dim=(1, 2, 3)) - x.amin(dim=(1, 2, 3))).view(-1, 1, 1, 1)
     total = torch.zeros_like(x)
-    per_chunk = max(1, batch_size // len(x))
-    for start in range(0, samples, per_chunk):
-        count = min(per_chunk, samples - start)
-        noise = torch.randn((count, 1, *x.shape[1:]), generator=generator, device=x.device)
+    for noise in draws.split(budget.copies_per_pass(len(x))):
         noisy = (x.unsqueeze(0) + noise * noise_level * span).flatten(0, 1)
-        grads = input_gradient(model, noisy, target.repeat(count))
-        total += grads.view(count, *x.shape).sum(0)
+        grads = input_gradient(model, noisy, target.repeat(len(noise)))
+        total += grads.view(len(noise), *x.shape).sum(0)
     return total / samples
 
 
@@ -81,7 +82,7 @@ def integrated_gradients(model, x, target, steps: int = 50, rule: str = "gaussle
     """
     return IntegratedGradients(model).attribute(
         x, baselines=baseline_tensor(x, baseline), target=target, n_steps=steps, method=rule,
-        internal_batch_size=max(len(x), 64))
+        internal_batch_size=budget.images_per_pass())
 
 
 #: The rectifiers whose backward pass guided backprop and DeconvNet modify. Captum's
@@ -125,7 +126,7 @@ def deconvnet(model, x, target) -> torch.Tensor:
 
 
 def gradient_shap(model, x, target, samples: int = 25, baseline: str | float = "zero",
-                  noise: float = 0.0, seed: int = 0, batch_size: int = 64) -> torch.Tensor:
+                  noise: float = 0.0, seed: int = 0) -> torch.Tensor:
     """GradientSHAP (Lundberg and Lee): E[grad(b + a (x' - b)) * (x' - b)], a ~ U(0, 1).
 
     x' is x plus Gaussian noise of standard deviation ``noise`` (0 by default, as
@@ -140,7 +141,7 @@ def gradient_shap(model, x, target, samples: int = 25, baseline: str | float = "
     noises = torch.randn((samples, 1, *x.shape[1:]), generator=generator, device=x.device)
     reference = baseline_tensor(x, baseline)
     total = torch.zeros_like(x)
-    per_chunk = max(1, batch_size // len(x))
+    per_chunk = budget.copies_per_pass(len(x))
     for start in range(0, samples, per_chunk):
         alpha = alphas[start:start + per_chunk].view(-1, 1, 1, 1, 1)
         shifted = x.unsqueeze(0) + noise * noises[start:start + per_chunk]

@@ -37,6 +37,8 @@ import torch
 from skimage.segmentation import quickshift, slic
 from torch import nn
 
+from common import budget
+
 # LIME's default segmentation: SegmentationAlgorithm('quickshift', kernel_size=4, max_dist=200,
 # ratio=0.2) in LimeImageExplainer.explain_instance.
 QUICKSHIFT_DEFAULTS = {"kernel_size": 4, "max_dist": 200, "ratio": 0.2}
@@ -139,19 +141,19 @@ def fill(x: torch.Tensor, ids: torch.Tensor, counts: torch.Tensor,
 
 
 def responses(model: nn.Module, x: torch.Tensor, hidden: torch.Tensor, ids: torch.Tensor,
-              z: torch.Tensor, target: torch.Tensor, output: str,
-              samples_per_pass: int) -> torch.Tensor:
+              z: torch.Tensor, target: torch.Tensor, output: str) -> torch.Tensor:
     """The model's target probability (or logit) on every perturbed image: (B, S) float64.
 
     Sample s of image b shows x where z[b, s, segment] is 1 and ``hidden`` elsewhere;
-    ``samples_per_pass`` samples of every image go through the model at once.
+    As many samples of every image go through the model at once as the memory budget
+    allows (:mod:`common.budget`).
     """
     if output not in ("probability", "logit"):
         raise ValueError(f"output must be 'probability' or 'logit', not {output!r}")
     flat = ids.flatten(1)
     scores = []
     with torch.no_grad():
-        for chunk in z.transpose(0, 1).split(samples_per_pass):  # (s, B, M)
+        for chunk in z.transpose(0, 1).split(budget.copies_per_pass(len(x))):  # (s, B, M)
             on = chunk.gather(2, flat.expand(len(chunk), -1, -1)).bool()
             probed = torch.where(on.view(len(chunk), len(x), 1, *x.shape[2:]), x, hidden)
             out = model(probed.flatten(0, 1))
@@ -166,7 +168,7 @@ def lime(model: nn.Module, x: torch.Tensor, target: torch.Tensor, samples: int =
          segments: int = 50, keep: float = 0.5, kernel_width: float = 0.25,
          baseline: str | float = "mean", segmentation: str | torch.Tensor = "slic",
          compactness: float = 10.0, alpha: float = 1.0, output: str = "probability",
-         seed: int = 0, samples_per_pass: int = 64) -> torch.Tensor:
+         seed: int = 0) -> torch.Tensor:
     """LIME's superpixel coefficients painted over each image: (B, 1, H, W) on x's device.
 
     ``samples`` (LIME: ``num_samples=1000``) binary vectors per image, each
@@ -186,7 +188,6 @@ def lime(model: nn.Module, x: torch.Tensor, target: torch.Tensor, samples: int =
     width = int(counts.max())
     real = torch.arange(width, device=x.device) < counts.unsqueeze(1)  # (B, M), False = padding
     z = coalitions(width, samples, keep, seed).to(x.device).unsqueeze(0) * real.unsqueeze(1)
-    y = responses(model, x, fill(x, ids, counts, baseline), ids, z, target, output,
-                  samples_per_pass)
+    y = responses(model, x, fill(x, ids, counts, baseline), ids, z, target, output)
     coefficients = weighted_ridge(z, y, kernel_weights(z, counts, kernel_width), alpha)
     return coefficients.gather(1, ids.flatten(1)).view(len(x), 1, *x.shape[2:]).to(x.dtype)

@@ -19,6 +19,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from common import budget
+
 SCORES = ("probability", "logit", "correct")
 
 
@@ -89,8 +91,7 @@ def target_scores(model: nn.Module, x: torch.Tensor, target: torch.Tensor,
 
 def removal_curve(model: nn.Module, original: torch.Tensor, ranks: torch.Tensor,
                   target: torch.Tensor, replaced: torch.Tensor, cutoffs: list[int],
-                  score: str = "probability", render: Callable | None = None,
-                  batch_size: int = 256) -> torch.Tensor:
+                  score: str = "probability", render: Callable | None = None) -> torch.Tensor:
     """Scores (B, len(cutoffs)) as the features ranked below each cutoff are replaced.
 
     ``ranks`` (from :func:`importance_ranks`) has the shape of ``original`` or
@@ -98,19 +99,27 @@ def removal_curve(model: nn.Module, original: torch.Tensor, ranks: torch.Tensor,
     together, and region ranks repeated over their pixels move whole regions.
     ``render`` maps a feature tensor to the model's input (identity for pixels, an
     inverse wavelet transform for coefficients). Insertion is the same curve with
-    ``original`` and ``replaced`` exchanged.
+    ``original`` and ``replaced`` exchanged. Each pass holds one chunk of the images at
+    one cutoff, the chunk as large as the memory budget allows.
     """
     render = render or (lambda features: features)
+    ranks = ranks.expand(len(original), *ranks.shape[1:])
+    replaced = replaced.expand_as(original)
     curves = []
     with torch.no_grad():
         for cutoff in cutoffs:
-            removed = (ranks < cutoff).to(original.dtype)
-            mixed = original * (1 - removed) + replaced * removed
             curves.append(torch.cat([
-                target_scores(model, render(mixed[i:i + batch_size]),
-                              target[i:i + batch_size], score)
-                for i in range(0, len(original), batch_size)]))
+                target_scores(model, render(_removed(original[part], replaced[part],
+                                                     ranks[part], cutoff)), target[part], score)
+                for part in budget.image_chunks(len(original))]))
     return torch.stack(curves, dim=1)
+
+
+def _removed(original: torch.Tensor, replaced: torch.Tensor, ranks: torch.Tensor,
+             cutoff: int) -> torch.Tensor:
+    """``original`` with the features ranked below ``cutoff`` taken from ``replaced``."""
+    removed = (ranks < cutoff).to(original.dtype)
+    return original * (1 - removed) + replaced * removed
 
 
 def fraction_cutoffs(ranks: torch.Tensor, fractions: torch.Tensor) -> list[int]:
@@ -190,6 +199,8 @@ def decomposition_auc(model, x, distinct, target, betas: torch.Tensor | None = N
     """
     betas = torch.linspace(0, 1, 11, device=x.device) if betas is None else betas.to(x.device)
     with torch.no_grad():
-        curve = torch.stack([target_scores(model, x - beta * distinct, target, score)
-                             for beta in betas.tolist()], dim=1)
+        curve = torch.stack([
+            torch.cat([target_scores(model, x[part] - beta * distinct[part], target[part], score)
+                       for part in budget.image_chunks(len(x))])
+            for beta in betas.tolist()], dim=1)
     return area_under_curve(curve, betas)
