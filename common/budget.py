@@ -17,7 +17,7 @@ Library users and tests change it with :func:`limited`.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 DEFAULT_IMAGES_PER_PASS = 64
 
@@ -61,3 +61,13 @@ def image_chunks(count: int, copies: int = 1) -> Iterator[slice]:
     step = max(1, _images_per_pass // max(1, copies))
     for start in range(0, count, step):
         yield slice(start, min(start + step, count))
+
+
+def batched(function: Callable, *tensors, copies: int = 1):
+    """``function(*chunks)`` over chunks of the images in ``tensors`` (the same chunks of
+    each) that fit the budget with ``copies`` copies of each image, the results
+    concatenated along the first dimension: a per-image computation of any size."""
+    import torch  # not at module level: jobs without torch import this module too
+
+    return torch.cat([function(*(tensor[part] for tensor in tensors))
+                      for part in image_chunks(len(tensors[0]), copies)])

@@ -112,8 +112,8 @@ def test_the_budget_is_a_positive_integer_and_restored_after_a_context():
 
 #: Measures, in a fresh interpreter, the peak resident memory that explaining 8 and then
 #: 32 images adds to what the process held before (a torchvision ResNet-18 at 64 px, 8
-#: images per pass). Without the budget, occlusion, RISE and LIME pass 16 to 64 copies of
-#: every image at once: hundreds of MiB more for 32 images than for 8.
+#: images per pass). Without the budget, occlusion, RISE, LIME, CartoonX and Pixel RDE pass
+#: 16 to 64 copies of every image at once: hundreds of MiB more for 32 images than for 8.
 _MEASURE = """
 import json, sys, torch, torchvision
 from common import budget, memory
@@ -124,20 +124,30 @@ model = torchvision.models.resnet18(weights=None, num_classes=10).eval()
 method, params = sys.argv[1], json.loads(sys.argv[2])
 x = torch.rand(32, 3, 64, 64)
 target = torch.arange(32) % 10
+
+def run(count):
+    if method in ("cartoonx", "pixel_rde"):
+        from papers.cartoonx import rde
+        getattr(rde, method)(model, x[:count], rde.RDEConfig(**params), target[:count])
+    else:
+        explain(model, x[:count], target[:count], method, **params)
+
 added = {}
 with budget.limited(8):
-    explain(model, x[:1], target[:1], method, **params)  # load the libraries' code
+    run(1)  # load the libraries' code
     before = memory.current_rss_mib()
     for count in (8, 32):
         memory.reset_peak_rss()
-        explain(model, x[:count], target[:count], method, **params)
+        run(count)
         added[count] = memory.peak_rss_mib() - before
 print(json.dumps(added))
 """
 
 MULTIPLYING = {"smoothgrad": {"samples": 16}, "integrated_gradients": {"steps": 16},
                "gradient_shap": {"samples": 16}, "occlusion": {"window": 16, "stride": 16},
-               "rise": {"masks": 64}, "lime": {"samples": 64, "segments": 16}}
+               "rise": {"masks": 64}, "lime": {"samples": 64, "segments": 16},
+               "cartoonx": {"steps": 2, "samples": 16, "levels": 3, "progress": False},
+               "pixel_rde": {"steps": 2, "samples": 16, "progress": False}}
 
 
 @pytest.mark.skipif(not peak_rss_supported(), reason="needs Linux's peak RSS reset")

@@ -6,6 +6,7 @@ import pywt
 import torch
 from torch import nn
 
+from common import budget
 from papers.cartoonx.rate_distortion import keep_top, randomise_top, rank_positions
 from papers.cartoonx.rde import (
     Pixels,
@@ -250,7 +251,8 @@ def test_a_batch_is_explained_as_its_images_one_by_one(method):
     # them by about 0.1), so a batch that mixed its images' noise or gradients would show.
     x, model = patch_images(3, 32, 8, 24), PatchModel(8, 24)
     batch = method(model, x, quick(steps=15, sparsity=1.0))
-    chunked = method(model, x, quick(steps=15, sparsity=1.0, samples_per_pass=3))
+    with budget.limited(2):  # two images a pass: chunks of 2 and 1 images, one sample a pass
+        chunked = method(model, x, quick(steps=15, sparsity=1.0))
     for image in range(3):
         alone = method(model, x[image:image + 1], quick(steps=15, sparsity=1.0))
         for together, single in zip(batch.masks, alone.masks, strict=True):
@@ -258,6 +260,8 @@ def test_a_batch_is_explained_as_its_images_one_by_one(method):
         torch.testing.assert_close(batch.l1[:, image:image + 1], alone.l1, atol=1e-5, rtol=0)
     for together, in_chunks in zip(batch.masks, chunked.masks, strict=True):
         torch.testing.assert_close(together, in_chunks, atol=1e-5, rtol=0)
+    torch.testing.assert_close(batch.l1, chunked.l1, atol=1e-5, rtol=0)
+    torch.testing.assert_close(batch.distortion, chunked.distortion, atol=1e-5, rtol=1e-5)
 
 
 def test_same_seed_same_explanation_other_seed_other_explanation():
@@ -314,3 +318,33 @@ def test_ties_are_ranked_in_a_seeded_random_order():
                            for seed in (0, 0, 1))
     assert torch.equal(first, again) and not torch.equal(first, other)
     assert sorted(first[0].tolist()) == list(range(64))
+
+
+@pytest.mark.parametrize("method", [cartoonx, pixel_rde])
+def test_every_pass_of_the_optimisation_fits_the_memory_budget(method):
+    x, model = patch_images(3, 32, 8, 24), PatchModel(8, 24)
+    sizes = []
+    handle = model.register_forward_pre_hook(lambda module, args: sizes.append(len(args[0])))
+    try:
+        with budget.limited(4):
+            method(model, x, quick(steps=2, samples=5))
+    finally:
+        handle.remove()
+    assert max(sizes) <= 4, sorted(set(sizes))
+
+
+def test_evaluation_images_are_a_seeded_sample_across_the_split_and_never_truncated():
+    """Class-folder datasets store their images class by class: the first 6 of this split
+    are one class, a random sample of 6 covers both; asking for more than exists names the key."""
+    from common.data import ImageSplit
+    from papers.cartoonx.evaluation import select_images
+
+    labels = torch.arange(20) // 10
+    split = ImageSplit(labels.float().view(-1, 1, 1, 1).expand(20, 3, 4, 4), labels, None,
+                       ("a", "b"), names=tuple(f"image{i}" for i in range(20)))
+    x, names = select_images(split, 6, None, key="cartoonx.evaluations.e.images", seed=0)
+    assert set(x[:, 0, 0, 0].tolist()) == {0.0, 1.0}
+    assert select_images(split, 6, None, key="k", seed=0)[1] == names
+    assert select_images(split, 6, None, key="k", seed=1)[1] != names
+    with pytest.raises(ValueError, match="'cartoonx.evaluations.e.images': 21 images"):
+        select_images(split, 21, None, key="cartoonx.evaluations.e.images", seed=0)

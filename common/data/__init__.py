@@ -11,7 +11,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from common.data import cars, peppers, real, scenes, shipped, textures, tumor
-from common.data.store import DataIntegrityError, ImageSplit, load_manifest, load_split
+from common.data.store import (
+    DataIntegrityError,
+    ImageSplit,
+    load_manifest,
+    load_split,
+    sample_indices,
+)
 
 
 @dataclass(frozen=True)
@@ -63,4 +69,4 @@ def buildable(config) -> list[str]:
             if DATASETS[name].build is not None or settings.get("root") is not None]
 
 __all__ = ["DATASETS", "DataIntegrityError", "DatasetSpec", "ImageSplit", "build_dataset",
-           "buildable", "load_manifest", "load_split"]
+           "buildable", "load_manifest", "load_split", "sample_indices"]

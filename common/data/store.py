@@ -43,6 +43,19 @@ class ImageSplit:
         return len(self.labels)
 
 
+def sample_indices(size: int, count: int, seed: int, key: str) -> torch.Tensor:
+    """``count`` distinct indices into a split of ``size`` images, a seeded random sample in
+    increasing order: evaluation images drawn across the whole split (real datasets in
+    class folders store their images class by class, so the first ``count`` would cover
+    a few classes). Asking for more images than the split holds is an error naming the
+    config ``key`` that asked."""
+    if count > size:
+        raise ValueError(f"config key '{key}': {count} images asked for, but the split holds "
+                         f"only {size}")
+    generator = torch.Generator().manual_seed(seed)
+    return torch.randperm(size, generator=generator)[:count].sort().values
+
+
 def save_split(path: Path, arrays: SplitArrays) -> None:
     """Write one split atomically; absent masks or names are simply not stored."""
     present = {key: value for key, value in arrays._asdict().items() if value is not None}

@@ -20,10 +20,18 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from common.data import load_split
+from common import budget
+from common.data import load_split, sample_indices
 from common.models import load_classifier
 from common.models.pretrained import IMAGENET_MODELS, load_imagenet_classifier
-from papers.cartoonx.rde import RDEConfig, RDEResult, obfuscate, sample_noise
+from papers.cartoonx.rde import (
+    RDEConfig,
+    RDEResult,
+    noise_statistics,
+    obfuscate,
+    scale_draws,
+    standard_draws,
+)
 
 
 def load_model(dataset: str, model: str, weights: str | Path | None, device: str) -> nn.Module:
@@ -46,16 +54,17 @@ def class_names(model: nn.Module, split) -> Sequence[str]:
     return getattr(model, "categories", None) or split.classes
 
 
-def select_images(split, images: int | Sequence[str], size: int | None,
-                  key: str) -> tuple[Tensor, list[str]]:
+def select_images(split, images: int | Sequence[str], size: int | None, key: str,
+                  seed: int) -> tuple[Tensor, list[str]]:
     """The chosen images of a split, resized to ``size`` x ``size`` (None: as stored).
 
-    ``images`` is a count (the first ones of the split) or a list of image names;
-    an unknown name is an error naming the config ``key``.
+    ``images`` is a count (a random sample of the split, seeded by ``seed``: the paper's
+    "random ImageNet validation images") or a list of image names; more images than
+    the split holds, or an unknown name, is an error naming the config ``key``.
     """
     if isinstance(images, int):
-        index = list(range(min(images, len(split))))
-        names = list(split.names[:len(index)]) if split.names else [str(i) for i in index]
+        index = sample_indices(len(split), images, seed, key).tolist()
+        names = [split.names[i] for i in index] if split.names else [str(i) for i in index]
     else:
         known = list(split.names or ())
         missing = sorted(set(images) - set(known))
@@ -70,21 +79,22 @@ def select_images(split, images: int | Sequence[str], size: int | None,
 
 
 def evaluation_inputs(smk: Any, device: str, images: int | Sequence[str], image_size: int | None,
-                      key: str) -> tuple[nn.Module, Tensor, list[str], Any]:
+                      key: str, seed: int) -> tuple[nn.Module, Tensor, list[str], Any]:
     """What a rule script of an evaluation starts from: its classifier, the chosen test
     images on ``device`` with their names, and the split (``params.evaluation``,
     ``params.weights`` and ``input.manifest`` of the Snakemake job ``smk``)."""
     spec = smk.params.evaluation
     split = load_split(Path(smk.input.manifest).parent, "test")
     model = load_model(spec["dataset"], spec["model"], smk.params.weights, device)
-    x, names = select_images(split, images, image_size, key)
+    x, names = select_images(split, images, image_size, key, seed)
     return model, x.to(device), names, split
 
 
 @torch.no_grad()
 def softmax_l2(model: nn.Module, x: Tensor, y: Tensor) -> Tensor:
     """||softmax(Phi(x)) - softmax(Phi(y))||_2 per image (B,): Fig. 7's distortion."""
-    return torch.linalg.vector_norm(model(x).softmax(1) - model(y).softmax(1), dim=1)
+    return budget.batched(lambda a, b: torch.linalg.vector_norm(
+        model(a).softmax(1) - model(b).softmax(1), dim=1), x, y)
 
 
 @torch.no_grad()
@@ -93,15 +103,28 @@ def expected_softmax_l2(model: nn.Module, x: Tensor, result: RDEResult,
     """Mean softmax l2 distortion (B,) of the final masks over ``config.samples`` fresh draws.
 
     The draws are always adaptive Gaussian, the randomisation of Fig. 7, so that
-    masks optimised against another perturbation are scored on the same scale.
+    masks optimised against another perturbation are scored on the same scale. The
+    images go in chunks that fit the memory budget, each chunk with the same draws,
+    and the draws as many at a time as fit.
     """
     generator = torch.Generator(device=x.device).manual_seed(config.seed + 1)
-    parts = result.representation.analyse(x)
-    noise = sample_noise(parts, config.samples, "gaussian", generator)
-    images = obfuscate(parts, result.masks, noise, result.representation, x.shape[-2:])
-    reference = model(x).softmax(1).repeat_interleave(config.samples, 0)
-    distance = torch.linalg.vector_norm(model(images).softmax(1) - reference, dim=1)
-    return distance.view(len(x), -1).mean(1)
+    draws = standard_draws(result.representation.analyse(x[:1]), config.samples, "gaussian",
+                           generator)
+
+    def chunk_distortion(images: Tensor, *masks: Tensor) -> Tensor:
+        parts = result.representation.analyse(images)
+        affine = noise_statistics(parts)
+        reference = model(images).softmax(1).unsqueeze(1)
+        total = torch.zeros(len(images), device=images.device)
+        per_pass = budget.copies_per_pass(len(images))
+        for start in range(0, config.samples, per_pass):
+            noise = scale_draws([draw[start:start + per_pass] for draw in draws], affine)
+            obfuscated = obfuscate(parts, masks, noise, result.representation, images.shape[-2:])
+            probabilities = model(obfuscated).softmax(1).view(len(images), -1, reference.shape[-1])
+            total += torch.linalg.vector_norm(probabilities - reference, dim=2).sum(1)
+        return total / config.samples
+
+    return budget.batched(chunk_distortion, x, *result.masks)
 
 
 def pixel_relevance(attribution: Tensor) -> Tensor:

@@ -49,6 +49,8 @@ from pytorch_wavelets import DWTForward, DWTInverse
 from torch import Tensor, nn
 from tqdm import tqdm
 
+from common import budget
+
 PERTURBATIONS = ("gaussian", "uniform", "zero")
 Size = tuple[int, int] | torch.Size
 
@@ -107,10 +109,10 @@ class RDEConfig:
     N = ``steps`` = 2000 on 256 x 256 images (resize before calling); ``sparsity``
     ("lambda k") in [20, 80] for CartoonX and [3, 20] for Pixel RDE, so the
     default 20 lies in both ranges; db3 wavelet, J = ``levels`` = 5, zero padding
-    (``wavelet``, ``levels`` and ``mode`` are ignored by Pixel RDE).
-    ``samples_per_pass`` bounds the noise samples per forward pass (the model sees
-    B * samples_per_pass images at once; None: all L); it saves memory without
-    changing the result. ``progress`` shows a tqdm bar.
+    (``wavelet``, ``levels`` and ``mode`` are ignored by Pixel RDE). How many images
+    and noise samples go through the model at once is the memory budget's
+    (:mod:`common.budget`), not a setting: it does not change the result.
+    ``progress`` shows a tqdm bar.
     """
 
     sparsity: float = 20.0
@@ -123,7 +125,6 @@ class RDEConfig:
     levels: int = 5
     mode: str = "zero"
     seed: int = 0
-    samples_per_pass: int | None = None
     progress: bool = True
 
     def __post_init__(self):
@@ -136,8 +137,6 @@ class RDEConfig:
                 raise ValueError(f"{name} must be at least {low}, got {getattr(self, name)}")
         if self.lr <= 0 or self.sparsity < 0:
             raise ValueError(f"need lr > 0 and sparsity >= 0, got {self.lr}, {self.sparsity}")
-        if self.samples_per_pass is not None and self.samples_per_pass < 1:
-            raise ValueError(f"samples_per_pass must be None or >= 1, got {self.samples_per_pass}")
 
 
 def config_from_dict(settings: Mapping[str, Any]) -> RDEConfig:
@@ -240,7 +239,7 @@ def standard_draws(parts: Sequence[Tensor], samples: int, perturbation: str,
     return [draw(shape, generator=generator, **options) for shape in shapes]
 
 
-def _scale(draws: Sequence[Tensor], affine: Sequence[tuple[Tensor, Tensor]]) -> list[Tensor]:
+def scale_draws(draws: Sequence[Tensor], affine: Sequence[tuple[Tensor, Tensor]]) -> list[Tensor]:
     """Each image's noise (B, samples, C, *positions): its loc + scale * the shared draws."""
     noise = []
     for draw, (loc, scale) in zip(draws, affine, strict=True):
@@ -253,7 +252,7 @@ def sample_noise(parts: Sequence[Tensor], samples: int, perturbation: str,
                  generator: torch.Generator) -> list[Tensor]:
     """``samples`` perturbations v per image and part, (B, samples, C, *positions)."""
     draws = standard_draws(parts, samples, perturbation, generator)
-    return _scale(draws, _noise_affine(parts, perturbation))
+    return scale_draws(draws, _noise_affine(parts, perturbation))
 
 
 def obfuscate(parts: Sequence[Tensor], masks: Sequence[Tensor], noise: Sequence[Tensor],
@@ -343,17 +342,18 @@ def _prepare(model: nn.Module, x: Tensor, representation: Representation, pertur
 def _distortion_estimate(model: nn.Module, problem: _Problem, masks: Sequence[Tensor],
                          draws: Sequence[Tensor], representation: Representation,
                          config: RDEConfig, backward: bool) -> Tensor:
-    """Mean distortion over the draws per image (B,), ``samples_per_pass`` draws at a time.
+    """Mean distortion over the draws per image (B,), as many draws at a time as the memory
+    budget allows for B images.
 
     With ``backward`` each chunk's share of the summed loss is back-propagated at
     once, so that memory holds one chunk's graph while the gradient equals that of
     the whole estimate.
     """
     samples = draws[0].shape[0]
-    chunk = config.samples_per_pass or samples
+    chunk = budget.copies_per_pass(len(problem.labels))
     total = torch.zeros_like(problem.labels, dtype=problem.reference.dtype)
     for start in range(0, samples, chunk):
-        noise = _scale([draw[start:start + chunk] for draw in draws], problem.affine)
+        noise = scale_draws([draw[start:start + chunk] for draw in draws], problem.affine)
         images = obfuscate(problem.parts, masks, noise, representation, problem.size)
         logits = model(images).view(len(total), -1, problem.reference.shape[1])
         share = distortion(logits, problem.reference, problem.labels, config.distortion)
@@ -370,8 +370,30 @@ def explain_rde(model: nn.Module, x: Tensor, representation: Representation,
 
     ``target``: the class whose output is preserved (default: each image's
     predicted label). Seeded by ``config.seed`` through an own generator on the
-    device of x; the model is used in eval mode and left as it came.
+    device of x; the model is used in eval mode and left as it came. The images are
+    optimised in chunks that fit the memory budget; every chunk sees the same noise
+    draws, so an image's explanation does not depend on its chunk.
     """
+    results = [_explain_chunk(model, x[part], representation, config, _part_of(target, part))
+               for part in budget.image_chunks(len(x))]
+    return RDEResult(
+        [torch.cat(masks) for masks in zip(*(result.masks for result in results), strict=True)],
+        torch.cat([result.explanation for result in results]),
+        torch.cat([result.distortion for result in results], dim=1),
+        torch.cat([result.l1 for result in results], dim=1),
+        torch.cat([result.labels for result in results]), representation)
+
+
+def _part_of(target: Tensor | int | None, part: slice) -> Tensor | int | None:
+    """The targets of the images in ``part`` (a per-image tensor is sliced, a class kept)."""
+    if isinstance(target, Tensor) and target.dim() > 0:
+        return target[part]
+    return target
+
+
+def _explain_chunk(model: nn.Module, x: Tensor, representation: Representation,
+                   config: RDEConfig, target: Tensor | int | None) -> RDEResult:
+    """Algorithm 1 for images that fit the memory budget together (see :func:`explain_rde`)."""
     generator = torch.Generator(device=x.device).manual_seed(config.seed)
     with _frozen(model):
         problem = _prepare(model, x, representation, config.perturbation, target)
@@ -401,7 +423,14 @@ def explain_rde(model: nn.Module, x: Tensor, representation: Representation,
 def expected_distortion(model: nn.Module, x: Tensor, masks: Sequence[Tensor],
                         representation: Representation, config: RDEConfig,
                         target: Tensor | int | None = None) -> Tensor:
-    """Monte-Carlo estimate (B,) of D(x, s, V, Phi) with ``config.samples`` fresh draws."""
+    """Monte-Carlo estimate (B,) of D(x, s, V, Phi) with ``config.samples`` fresh draws,
+    the images in chunks that fit the memory budget (each chunk with the same draws)."""
+    return torch.cat([_expected_distortion_chunk(model, x[part], [mask[part] for mask in masks],
+                                                 representation, config, _part_of(target, part))
+                      for part in budget.image_chunks(len(x))])
+
+
+def _expected_distortion_chunk(model, x, masks, representation, config, target) -> Tensor:
     generator = torch.Generator(device=x.device).manual_seed(config.seed)
     with _frozen(model), torch.no_grad():
         problem = _prepare(model, x, representation, config.perturbation, target)

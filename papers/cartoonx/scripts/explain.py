@@ -9,6 +9,7 @@ import time
 
 import torch
 
+from common import budget
 from common.explain import explain
 from common.io import atomic_path
 from common.tracking import Job
@@ -48,9 +49,9 @@ def main(smk) -> None:
     with Job(smk, seed=settings["seed"]) as job:
         model, x, names, split = evaluation_inputs(
             smk, job.device, spec["images"], spec["image_size"],
-            key=f"cartoonx.evaluations.{smk.wildcards.evaluation}.images")
+            key=f"cartoonx.evaluations.{smk.wildcards.evaluation}.images", seed=settings["seed"])
         with torch.no_grad():
-            labels = model(x).argmax(1)
+            labels = budget.batched(lambda images: model(images).argmax(1), x)
         masks, explanations, seconds = rde_explanations(model, x, labels, settings,
                                                         settings["seed"])
         maps, heatmap_seconds = heatmaps(model, x, labels, spec["heatmap_methods"],

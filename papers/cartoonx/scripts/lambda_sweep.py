@@ -70,7 +70,8 @@ def main(smk) -> None:
     spec, settings = smk.params.evaluation, smk.params.settings
     with Job(smk, seed=settings["seed"]) as job:
         model, x, _, _ = evaluation_inputs(smk, job.device, settings["lambda_sweep"]["images"],
-                                           spec["image_size"], key="cartoonx.lambda_sweep.images")
+                                           spec["image_size"], key="cartoonx.lambda_sweep.images",
+                                           seed=settings["seed"])
         scores, explanations = sweep(model, x, settings)
         table = stability(explanations)
         job.save_table("scores", scores.round(6), smk.output.scores)

@@ -78,7 +78,8 @@ def main(smk) -> None:
     settings = smk.params.runtime
     with Job(smk, seed=0) as job:
         split = load_split(Path(smk.input.manifest).parent, "test")
-        image, _ = select_images(split, 1, settings["image_size"], key="cartoonx.runtime")
+        image, _ = select_images(split, 1, settings["image_size"], key="cartoonx.runtime",
+                                 seed=0)
         weights = smk.params.weights
         model = (load_imagenet_classifier(settings["model"], weights) if weights
                  else untrained_imagenet_architecture(settings["model"])).to(job.device)

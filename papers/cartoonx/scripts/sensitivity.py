@@ -93,7 +93,8 @@ def main(smk) -> None:
     spec, settings = smk.params.evaluation, smk.params.settings
     with Job(smk, seed=settings["seed"]) as job:
         model, x, _, _ = evaluation_inputs(smk, job.device, settings["sensitivity"]["images"],
-                                           spec["image_size"], key="cartoonx.sensitivity.images")
+                                           spec["image_size"], key="cartoonx.sensitivity.images",
+                                           seed=settings["seed"])
         explanations, scores = explain_all(model, x, settings)
         job.save_table("sensitivity", scores.round(6), smk.output.scores)
         save_figure(draw(x, explanations), smk.output.pdf, smk.output.png)
