@@ -29,10 +29,11 @@ from papers.survey.gaze import reference_maps
 
 #: The survey's Table 1 (MexCulture, VGG16): method -> (SIM mean, SIM std, PCC mean, PCC std).
 #: Its "LRP" names no rule; LRP-epsilon stands for it here (the first rule of its Fig. 10).
+#: Its SmoothGrad is Eq. 8, the mean gradient map R over noisy copies: smoothgrad_saliency.
 PAPER_TABLE1 = {
     "saliency": ("Gradient Backprop", 0.4982, 0.051, 0.2422, 0.142),
     "guided_backprop": ("Guided Backprop", 0.5724, 0.063, 0.0779, 0.067),
-    "smoothgrad": ("SmoothGrad", 0.5769, 0.062, 0.1867, 0.113),
+    "smoothgrad_saliency": ("SmoothGrad", 0.5769, 0.062, 0.1867, 0.113),
     "integrated_gradients": ("Integrated Gradients", 0.5747, 0.063, 0.1390, 0.082),
     "gradcam": ("Grad-CAM", 0.5857, 0.104, 0.3969, 0.290),
     "lrp_epsilon": ("LRP", 0.5728, 0.063, 0.0754, 0.069),
