@@ -145,6 +145,40 @@ class SquareSum(nn.Module):
         return (x ** 2).sum(1, keepdim=True)
 
 
+class InputRecorder(nn.Module):
+    """A model that keeps a copy of every batch it is called on."""
+
+    def __init__(self, model: nn.Module):
+        super().__init__()
+        self.model, self.seen = model, []
+
+    def forward(self, x):
+        self.seen.append(x.detach().clone())
+        return self.model(x)
+
+
+def test_survey_smoothgrad_averages_saliency_maps_over_smoothgrads_own_noise(resnet, images):
+    """Eq. 8 of the survey: the mean over the noisy copies of R = max_c |grad|, each copy's
+    map computed alone; the copies are SmoothGrad's (Smilkov et al.) own, in several chunks."""
+    settings = {"samples": 5, "noise_level": 0.2, "seed": 4, "batch_size": 6}
+    smilkov, survey = InputRecorder(resnet), InputRecorder(resnet)
+    mean_gradient = explain(smilkov, images, TARGET, "smoothgrad", **settings)
+    ours = explain(survey, images, TARGET, "smoothgrad_saliency", **settings)
+    assert len(survey.seen) == 3  # chunks of 2, 2 and 1 samples of the 3 images
+    for theirs, mine in zip(smilkov.seen, survey.seen, strict=True):
+        assert torch.equal(theirs, mine)
+    copies = torch.cat(survey.seen).view(settings["samples"], *images.shape)
+    one_by_one = torch.stack([
+        torch.cat([explain(resnet, copy[image:image + 1], TARGET[image:image + 1], "saliency")
+                   for image in range(len(images))])
+        for copy in copies])
+    assert ours.shape == (3, 1, 16, 16)
+    torch.testing.assert_close(ours, one_by_one.mean(0), atol=1e-6, rtol=1e-5)
+    reduced_mean = mean_gradient.abs().amax(1, keepdim=True)  # max_c |mean g| <= mean max_c |g|
+    assert (reduced_mean <= ours + 1e-6).all()
+    assert (ours - reduced_mean).mean() > 0.1 * ours.mean()
+
+
 @pytest.mark.parametrize("method", sorted(METHODS))
 def test_batch_equals_one_by_one_and_model_is_untouched(resnet, images, method):
     state = {key: value.clone() for key, value in resnet.state_dict().items()}

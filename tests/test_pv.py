@@ -348,3 +348,54 @@ def test_resnet50_starts_from_a_torchvision_state_dict_and_keeps_its_own_head(tm
 def test_encoder_architectures_are_those_with_a_features_stage(arch):
     model = build_classifier(arch, num_classes=2, image_size=32)
     assert hasattr(model, "features") == (arch in ENCODER_ARCHITECTURES)
+
+
+def _pv_config(scale: str) -> dict:
+    """config.yaml, or at ``paper`` scale with paper.yaml's classifier data and PV section laid
+    over it (the keys Fig. 7's data depends on)."""
+    import yaml
+
+    config = yaml.safe_load((PROJECT_ROOT / "config/config.yaml").read_text())
+    if scale == "paper":
+        paper = yaml.safe_load((PROJECT_ROOT / "config/paper.yaml").read_text())
+        for name, settings in paper["datasets"].items():
+            config["datasets"][name].update(settings)
+        config["pv"].update(paper["pv"])
+    return config
+
+
+def test_fig7_names_the_images_each_decoder_saw_and_whether_they_are_the_papers():
+    """At both scales decoder B trains on generated cars, not ImageNet: the tables say so."""
+    from papers.pv.plan import invariance_data
+
+    not_imagenet = "cars: GENERATED images (NOT the paper's data: ImageNet, 8000 images)"
+    embedded, paper = invariance_data(_pv_config("embedded")), invariance_data(_pv_config("paper"))
+    assert embedded["A"]["data"] == ("scenes: GENERATED images (NOT the paper's data: "
+                                     "PASCAL VOC 2012)")
+    assert embedded["B"] == paper["B"] == {"dataset": "cars", "data": not_imagenet}
+    assert paper["A"]["data"] == ("scenes: real images from resources/sources/voc2012/VOCdevkit "
+                                  "(the paper's data: PASCAL VOC 2012)")
+    config = _pv_config("paper")
+    config["datasets"]["imagenet"]["root"] = "/data/imagenet"
+    config["pv"]["invariance"]["dataset"] = "imagenet"
+    assert invariance_data(config)["B"]["data"] == (
+        "imagenet: real images from /data/imagenet (the paper's data: ImageNet, 8000 images)")
+    config["pv"]["invariance"]["dataset"] = "faces"
+    assert invariance_data(config)["B"]["data"].startswith("faces: shipped real images (NOT")
+
+
+def test_the_invariance_claim_says_which_images_decoder_b_saw():
+    from papers.pv.claims import invariance_claim
+
+    data = {"decoder_a_data": "scenes: GENERATED images (NOT the paper's data: PASCAL VOC 2012)",
+            "decoder_b_data": "cars: GENERATED images (NOT the paper's data: ImageNet, 8000 "
+                              "images)"}
+    invariance = pd.DataFrame([
+        {**data, "pair": pair, "ssim": 0.5, "mse": 0.01, "pcc_centred": pcc, "images": 8,
+         "p_matched": p}
+        for pair, pcc, p in (("A vs B", 0.6, 0.001), ("A vs B, other image", 0.1, None),
+                             ("A vs input", 0.4, None), ("B vs input", 0.3, None))])
+    row = invariance_claim(invariance, alpha=0.05)
+    assert row["holds"]
+    assert row["evidence"].startswith(f"decoder B trained on {data['decoder_b_data']}, "
+                                      f"decoder A on {data['decoder_a_data']}: ")

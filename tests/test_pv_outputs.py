@@ -80,3 +80,16 @@ def test_claims_are_derived_from_the_tables(pv):
     assert f"U = {tests.loc['model_wrong', 'u']:g}" in claims["measured"].iloc[0]
     p_matched = invariance.loc["A vs B", "p_matched"]
     assert claims["holds"].iloc[2] == (p_matched < settings["study"]["alpha"])
+    assert claims["evidence"].iloc[2].startswith(
+        f"decoder B trained on {invariance['decoder_b_data'].iloc[0]}, ")
+
+
+def test_the_invariance_table_says_which_images_each_decoder_saw(pv):
+    """The tiny run's decoder B trains on generated cars, not the paper's ImageNet images."""
+    results, settings = pv
+    invariance = pd.read_csv(results / "invariance.csv")
+    assert list(invariance.columns[:2]) == ["decoder_a_data", "decoder_b_data"]
+    assert (invariance["decoder_b_data"] == "cars: GENERATED images (NOT the paper's data: "
+                                           "ImageNet, 8000 images)").all()
+    assert (invariance["decoder_a_data"].str.startswith(
+        f"{settings['classifier']['dataset']}: GENERATED images")).all()

@@ -149,6 +149,11 @@ def test_voc_multi_hot_labels_and_box_masks(tmp_path):
     assert cat[5:15, 5:15].all() and cat.sum() == 100
 
 
+def _save_array(path, array):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(array).save(path)
+
+
 def test_mexculture_images_with_their_density_maps(tmp_path):
     data = tmp_path / "MexCulture142"  # as an archive unpacks: one folder below the root
     for category in ("Colonial_001", "Prehispanic_007"):
@@ -156,9 +161,7 @@ def test_mexculture_images_with_their_density_maps(tmp_path):
             _image(data / "Images" / category / f"{category}_{index}.jpg", size=(80, 60))
             density = np.zeros((60, 80), dtype=np.uint8)
             density[10:30, 20:40] = 200 if index == 1 else 100
-            path = data / "Density Maps" / f"{category}_{index}.png"
-            path.parent.mkdir(parents=True, exist_ok=True)
-            Image.fromarray(density).save(path)
+            _save_array(data / "Density Maps" / f"{category}_{index}.png", density)
     splits, classes = real.mexculture(tmp_path, 30)
     assert classes == () and list(splits) == ["test"]
     test = splits["test"]
@@ -167,8 +170,30 @@ def test_mexculture_images_with_their_density_maps(tmp_path):
     assert (test.labels == -1).all()
     assert test.density.shape == (4, 30, 30)
     assert np.allclose(test.density.max(axis=(1, 2)), 1.0)  # each map max-normalised
-    assert test.density[0, 12, 12] > 0.9 and test.density[0, 25, 25] == 0  # square, cropped
+    assert test.density[0, 12, 12] > 0.9 and test.density[0, 25, 25] == 0  # whole, stretched
     assert np.array_equal(real.mexculture(data, 30)[0]["test"].images, test.images)
     (data / "Density Maps" / "Colonial_001_2.png").unlink()
     with pytest.raises(FileNotFoundError, match="no density map for .*Colonial_001_2"):
         real.mexculture(tmp_path, 30)
+
+
+def test_mexculture_keeps_the_fixations_off_the_central_square(tmp_path):
+    """A wide photograph (3:1) looked at mostly near its left edge: resized whole, its density
+    map keeps the mass of every region (a centre crop would drop the left fixations), and the
+    photograph is resized the same way, so the fixated patch stays under its fixations."""
+    height, width, size = 40, 120, 30
+    photograph = np.zeros((height, width, 3), dtype=np.uint8)
+    density = np.zeros((height, width), dtype=np.uint8)
+    photograph[12:28, 4:20] = 255    # the fixated detail, left of the central square
+    density[12:28, 4:20] = 240       # most fixations on it
+    density[16:24, 56:64] = 120      # a few at the centre
+    _save_array(tmp_path / "Images" / "Colonial_001" / "Colonial_001_1.png", photograph)
+    _save_array(tmp_path / "Density Maps" / "Colonial_001_1.png", density)
+    test = real.mexculture(tmp_path, size)[0]["test"]
+    loaded, image = test.density[0], test.images[0, ..., 0] / 255.0
+    for band in range(3):  # thirds of the width: the same share of the mass before and after
+        before = density[:, band * width // 3:(band + 1) * width // 3].sum() / density.sum()
+        after = loaded[:, band * size // 3:(band + 1) * size // 3].sum() / loaded.sum()
+        assert after == pytest.approx(before, abs=0.03), band
+    left = loaded[:, :size // 3]
+    assert np.corrcoef(left.ravel(), image[:, :size // 3].ravel())[0, 1] > 0.9

@@ -14,6 +14,7 @@ from papers.survey.claims import (
     speed_claim,
 )
 from papers.survey.observers import Observers, centre_prior, fixation_counts, simulate_density
+from papers.survey.table1 import RECORDED_GAZE, SIMULATED_OBSERVERS
 
 
 def square_masks(count=4, size=48) -> torch.Tensor:
@@ -74,27 +75,31 @@ def test_observer_settings_are_checked():
         Observers(observers=0)
 
 
-def known_table1(sim_means: dict, pcc_means: dict) -> pd.DataFrame:
+def known_table1(sim_means: dict, pcc_means: dict, reference: str = SIMULATED_OBSERVERS,
+                 images: int = 32) -> pd.DataFrame:
     """A Table 1 as the table1 rule writes it, with the survey's printed values."""
     printed = {"saliency": (0.4982, 0.2422), "guided_backprop": (0.5724, 0.0779),
-               "smoothgrad": (0.5769, 0.1867), "integrated_gradients": (0.5747, 0.1390),
+               "smoothgrad_saliency": (0.5769, 0.1867), "integrated_gradients": (0.5747, 0.1390),
                "gradcam": (0.5857, 0.3969), "lrp_epsilon": (0.5728, 0.0754),
                "deeplift": (0.5846, 0.2749), "fem": (0.5999, 0.3558)}
-    rows = [{"method": method, "sim_mean": sim_means[method], "pcc_mean": pcc_means[method],
-             "reference": "simulated observers", "paper_sim_mean": printed.get(method, (None,))[0],
+    rows = [{"method": method, "sim_mean": sim_means[method], "sim_images": images,
+             "pcc_mean": pcc_means[method], "pcc_images": images, "reference": reference,
+             "paper_sim_mean": printed.get(method, (None,))[0],
              "paper_pcc_mean": printed.get(method, (None, None))[1]}
             for method in sim_means]
     return pd.DataFrame(rows)
 
 
+TABLE1_METHODS = ["saliency", "guided_backprop", "smoothgrad_saliency", "integrated_gradients",
+                  "gradcam", "lrp_epsilon", "deeplift", "fem", "deconvnet"]
+SIMS = dict(zip(TABLE1_METHODS, [0.40, 0.50, 0.45, 0.46, 0.70, 0.41, 0.42, 0.60, 0.90],
+                strict=True))
+PCCS = dict(zip(TABLE1_METHODS, [0.20, 0.10, 0.25, 0.30, 0.50, 0.05, 0.15, 0.40, 0.95],
+                strict=True))
+
+
 def test_human_likeness_claims_read_the_table_and_check_the_paper_too():
-    methods = ["saliency", "guided_backprop", "smoothgrad", "integrated_gradients", "gradcam",
-               "lrp_epsilon", "deeplift", "fem", "deconvnet"]
-    sims = dict(zip(methods, [0.40, 0.50, 0.45, 0.46, 0.70, 0.41, 0.42, 0.60, 0.90],
-                    strict=True))
-    pccs = dict(zip(methods, [0.20, 0.10, 0.25, 0.30, 0.50, 0.05, 0.15, 0.40, 0.95],
-                    strict=True))
-    rows = {row["claim"]: row for row in human_likeness_claims(known_table1(sims, pccs))}
+    rows = {row["claim"]: row for row in human_likeness_claims(known_table1(SIMS, PCCS))}
     fem = rows["FEM has the highest SIM with the gaze maps"]
     assert not fem["holds"] and fem["paper_table"]        # Grad-CAM wins here; FEM in print
     assert "gradcam (0.700)" in fem["measured"]           # DeconvNet is not in Table 1
@@ -106,9 +111,62 @@ def test_human_likeness_claims_read_the_table_and_check_the_paper_too():
     assert improve_pcc["holds"] and improve_pcc["paper_table"] is False  # 0.1867 < 0.2422
 
 
+def test_every_human_likeness_row_says_what_the_maps_were_compared_with():
+    """FEM's and Grad-CAM's rows too: simulated observers are not the survey's recorded gaze."""
+    simulated = human_likeness_claims(known_table1(SIMS, PCCS, SIMULATED_OBSERVERS))
+    recorded = human_likeness_claims(known_table1(SIMS, PCCS, RECORDED_GAZE))
+    assert len(simulated) == len(recorded) == 4
+    for row in simulated:
+        assert row["measured"].startswith("vs SIMULATED OBSERVERS, not recorded gaze: "), row
+    for row in recorded:
+        assert row["measured"].startswith("vs recorded gaze: ") and "SIMULATED" not in row[
+            "measured"], row
+
+
+def test_pcc_rows_say_which_methods_pcc_left_constant_maps_out():
+    """Each PCC row names the methods it compares whose PCC mean is over fewer images."""
+    table = known_table1(SIMS, PCCS, images=32)
+    for method, images in (("gradcam", 29), ("saliency", 31), ("deconvnet", 20)):
+        table.loc[table["method"] == method, "pcc_images"] = images
+    rows = {row["claim"]: row["measured"] for row in human_likeness_claims(table)}
+    gradcam = "gradcam's PCC over 29 of 32 images (constant maps)"
+    saliency = "saliency's PCC over 31 of 32 images (constant maps)"
+    best = rows["Grad-CAM has the highest PCC with the gaze maps"]
+    improve = rows["Integrated Gradients and SmoothGrad improve PCC over plain gradients"]
+    assert gradcam in best and saliency in best and "deconvnet" not in best  # not in Table 1
+    assert saliency in improve and "gradcam" not in improve
+    assert all("constant maps" not in measured for claim, measured in rows.items()
+               if "SIM" in claim)
+
+
+def test_table1_counts_each_metrics_own_images_when_a_map_is_constant():
+    """PCC is undefined on an all-zero map: that image leaves the PCC mean and count, not
+    SIM's, and the table says so instead of one image count for both."""
+    from papers.survey.table1 import summary_table
+
+    density = torch.rand(4, 8, 8, generator=torch.Generator().manual_seed(0))
+    maps = {"gradcam": torch.rand(4, 1, 8, 8, generator=torch.Generator().manual_seed(1)),
+            "fem": torch.rand(4, 1, 8, 8, generator=torch.Generator().manual_seed(2))}
+    maps["gradcam"][1] = 0
+    scores = pd.DataFrame([{"method": method, "metric": metric, "image": image, "score": value}
+                           for method, saliency in maps.items()
+                           for metric, function in (("sim", sim), ("pcc", pcc))
+                           for image, value in enumerate(function(saliency, density).tolist())])
+    table = summary_table(scores, SIMULATED_OBSERVERS).set_index("method")
+    assert table.loc["gradcam", ["sim_images", "pcc_images"]].tolist() == [4, 3]
+    assert table.loc["fem", ["sim_images", "pcc_images"]].tolist() == [4, 4]
+    kept = pcc(maps["gradcam"], density)[[0, 2, 3]]
+    assert table.loc["gradcam", "pcc_mean"] == pytest.approx(kept.mean().item(), abs=1e-4)
+    assert table.loc["gradcam", "pcc_std"] == pytest.approx(kept.std().item(), abs=1e-4)
+    assert table.loc["gradcam", "sim_mean"] == pytest.approx(
+        sim(maps["gradcam"], density).mean().item(), abs=1e-4)
+    assert "images" not in table.columns and (table["reference"] == SIMULATED_OBSERVERS).all()
+    assert table.loc["fem", "paper_pcc_mean"] == 0.3558
+
+
 def test_aopc_and_speed_claims_read_their_tables():
     methods = [("lrp_epsilon", 0.9, 10.0), ("saliency", 0.5, 4.0), ("deconvnet", 0.95, 4.0),
-               ("guided_backprop", 0.3, 5.0), ("smoothgrad", 0.6, 200.0),
+               ("guided_backprop", 0.3, 5.0), ("smoothgrad_saliency", 0.6, 200.0),
                ("integrated_gradients", 0.7, 100.0), ("gradcam", 0.4, 3.0), ("fem", 0.2, 2.0)]
     lrp = aopc_claim(pd.DataFrame([{"method": m, "metric": "aopc", "mean": a}
                                    for m, a, _ in methods]))

@@ -32,6 +32,8 @@ def test_table1_is_the_summary_of_its_own_per_image_scores(survey):
                                        check_names=False, atol=1e-4)
         pd.testing.assert_series_equal(table[f"{metric}_std"], values.std().round(4),
                                        check_names=False, atol=1e-4)
+        pd.testing.assert_series_equal(table[f"{metric}_images"], values.count(),
+                                       check_names=False, check_dtype=False)
     assert table["sim_mean"].between(0, 1).all() and table["pcc_mean"].between(-1, 1).all()
     assert table["paper_sim_mean"].notna().sum() == 8  # the survey's eight Table 1 methods
 
@@ -99,6 +101,9 @@ def test_claims_say_whether_each_holds_here_and_in_print(survey):
     claims = pd.read_csv(results / "claims.csv")
     assert len(claims) == 7 and claims["holds"].dtype == bool
     assert claims["measured"].str.len().gt(0).all()
+    gaze_rows = claims[claims["source"] == "Table 1"]
+    assert len(gaze_rows) == 4  # the tiny run has no recorded gaze: every row says so
+    assert gaze_rows["measured"].str.startswith("vs SIMULATED OBSERVERS, not recorded gaze").all()
     printed = claims.dropna(subset=["paper_table"]).set_index("claim")["paper_table"]
     assert printed.to_dict() == {
         "FEM has the highest SIM with the gaze maps": True,

@@ -52,10 +52,12 @@ def centre_square(image: np.ndarray) -> np.ndarray:
     return image[top:top + side, left:left + side]
 
 
-def _square_resize(image: np.ndarray, size: int, order: int = 1) -> np.ndarray:
-    """Centre-crop to a square and resize, keeping the value range (as float)."""
-    return resize(centre_square(image), (size, size), order=order, anti_aliasing=order > 0,
-                  preserve_range=True)
+def _square_resize(image: np.ndarray, size: int, order: int = 1,
+                   crop: bool = True) -> np.ndarray:
+    """Resize to a ``size`` square, keeping the value range (as float): centre-cropped to a
+    square first, or with ``crop`` False the whole image, stretched (nothing cut off)."""
+    return resize(centre_square(image) if crop else image, (size, size), order=order,
+                  anti_aliasing=order > 0, preserve_range=True)
 
 
 def _resize_mask(mask: np.ndarray, size: int) -> np.ndarray:
@@ -63,10 +65,10 @@ def _resize_mask(mask: np.ndarray, size: int) -> np.ndarray:
     return _square_resize(mask.astype(float), size, order=0) > 0.5
 
 
-def _read_rgb(path: Path, size: int) -> np.ndarray:
+def _read_rgb(path: Path, size: int, crop: bool = True) -> np.ndarray:
     with Image.open(path) as image:
         array = np.asarray(image.convert("RGB"))
-    return np.round(_square_resize(array, size)).astype(np.uint8)
+    return np.round(_square_resize(array, size, crop=crop)).astype(np.uint8)
 
 
 def _stack(images, labels, masks=None, where: Path | None = None) -> SplitArrays:
@@ -289,9 +291,10 @@ def voc(root, image_size, key="voc.root"):
 
 
 def _grey_unit(path: Path, size: int) -> np.ndarray:
+    """The whole greyscale image in [0, 1], stretched to a ``size`` square (none cut off)."""
     with Image.open(path) as image:
         array = np.asarray(image.convert("L"), dtype=np.float64) / 255.0
-    return _square_resize(array, size)
+    return _square_resize(array, size, crop=False)
 
 
 def mexculture(root, image_size, key="mexculture.root"):
@@ -302,6 +305,8 @@ def mexculture(root, image_size, key="mexculture.root"):
     both may be ``root`` or one level below (as an archive unpacks). All images
     form one unlabelled ``test`` split, as the survey evaluates all 284 (its VGG16
     was trained on another MexCulture set); density maps are max-normalised to [0, 1].
+    Each image and its map are resized whole to the square (stretched, not cropped):
+    a centre crop would drop the fixations recorded off the central square.
     """
     base = require_root(root, key)
     found = [folder.parent for folder in (base / "Images", *base.glob("*/Images"))
@@ -320,7 +325,7 @@ def mexculture(root, image_size, key="mexculture.root"):
                                 f"(and {len(missing) - 1} more) under {maps_dir}")
     density = np.stack([_grey_unit(maps[path.stem], image_size) for path in paths])
     density /= np.maximum(density.max(axis=(1, 2), keepdims=True), 1e-12)
-    images = np.stack([_read_rgb(path, image_size) for path in paths])
+    images = np.stack([_read_rgb(path, image_size, crop=False) for path in paths])
     test = SplitArrays(images, np.full(len(paths), -1, dtype=np.int64),
                        names=np.asarray([path.stem for path in paths]),
                        density=density.astype(np.float32))

@@ -44,6 +44,10 @@ METHODS: dict[str, Method] = {
                                "gradient times input"),
     "smoothgrad": Method(gradients.smoothgrad, {"samples": 50, "noise_level": 0.15, "seed": 0},
                          "mean gradient over Gaussian noise of sigma = 15% of the input range"),
+    "smoothgrad_saliency": Method(gradients.smoothgrad_saliency,
+                                  {"samples": 50, "noise_level": 0.15, "seed": 0},
+                                  "the survey's Eq. 8: mean saliency map (max_c |gradient|) "
+                                  "over SmoothGrad's noisy copies"),
     "integrated_gradients": Method(gradients.integrated_gradients,
                                    {"steps": 50, "rule": "gausslegendre", "baseline": "zero"},
                                    "path integral of gradients from a baseline (Sundararajan)"),

@@ -33,12 +33,14 @@ def study_claims(table: pd.DataFrame, tests: pd.DataFrame, alpha: float) -> list
 def invariance_claim(invariance: pd.DataFrame, alpha: float) -> dict:
     """Sec. 4, Fig. 7: two decoders trained on different data reconstruct an image alike. Holds
     when their image-specific content agrees (centred PCC) significantly more for the same
-    image than for different images; SSIM is reported beside it."""
+    image than for different images; SSIM is reported beside it. The evidence names the
+    images each decoder was trained on (the paper's B: ImageNet; here possibly generated)."""
     table = invariance.set_index("pair")
     matched, control = table.loc["A vs B"], table.loc["A vs B, other image"]
     return _claim("decoders trained on different datasets give similar reconstructions",
-                  "centred PCC of decoder A's and decoder B's reconstructions of the same image "
-                  "vs of different images (one-sided Wilcoxon)",
+                  f"decoder B trained on {matched['decoder_b_data']}, decoder A on "
+                  f"{matched['decoder_a_data']}: centred PCC of their reconstructions of the "
+                  f"same image vs of different images (one-sided Wilcoxon)",
                   f"PCC {matched['pcc_centred']:.3f} vs {control['pcc_centred']:.3f} "
                   f"(p = {matched['p_matched']:.2g}); SSIM(A, B) = {matched['ssim']:.3f}, "
                   f"SSIM(A, x) = {table.loc['A vs input', 'ssim']:.3f}",

@@ -137,8 +137,7 @@ rule pv_invariance:
                    category="Perception Visualization"),
     params:
         images=PV["evaluation"]["images"],
-        own_dataset=PV_DATASET,
-        other_dataset=PV["invariance"]["dataset"],
+        decoders=pv_plan.invariance_data(config),
         device=config["device"],
     log:
         "logs/pv/invariance.log",

@@ -6,6 +6,7 @@ import torch
 
 from common.metrics.evaluate import images_with_objects
 from papers.survey.observers import Observers, simulate_density
+from papers.survey.table1 import RECORDED_GAZE, SIMULATED_OBSERVERS
 
 
 def reference_maps(model, split, settings: dict, seed: int, device: str):
@@ -20,7 +21,7 @@ def reference_maps(model, split, settings: dict, seed: int, device: str):
         x = split.images[:count]
         with torch.no_grad():
             target = torch.cat([model(batch.to(device)).argmax(1).cpu() for batch in x.split(32)])
-        return x, target, split.density[:count], "recorded gaze"
+        return x, target, split.density[:count], RECORDED_GAZE
     x, target, mask = images_with_objects(split, count, key="survey.human_likeness.dataset")
     density = simulate_density(mask[:, 0], Observers(**settings["observers"]), seed)
-    return x, target, density, "simulated observers"
+    return x, target, density, SIMULATED_OBSERVERS

@@ -8,8 +8,9 @@ NOTES.md gives for the survey). The density maps are recorded gaze where the
 dataset has them (MexCulture at paper scale, ``survey.human_likeness.gaze``: its
 images explained by a pretrained ImageNet model) and simulated observers otherwise
 (papers/survey/observers.py); the table says which. Writes the per-image scores,
-Table 1 (mean and sample std per method, beside the paper's printed values) and
-Fig. 11 (images, density maps and every method's map).
+Table 1 (papers/survey/table1.py: mean, sample std and image count of each metric per
+method, beside the paper's printed values) and Fig. 11 (images, density maps and every
+method's map).
 """
 
 from pathlib import Path
@@ -26,19 +27,8 @@ from common.models.pretrained import load_imagenet_classifier
 from common.plotting import plt, save_figure, show_image
 from common.tracking import Job
 from papers.survey.gaze import reference_maps
+from papers.survey.table1 import summary_table
 
-#: The survey's Table 1 (MexCulture, VGG16): method -> (SIM mean, SIM std, PCC mean, PCC std).
-#: Its "LRP" names no rule; LRP-epsilon stands for it here (the first rule of its Fig. 10).
-PAPER_TABLE1 = {
-    "saliency": ("Gradient Backprop", 0.4982, 0.051, 0.2422, 0.142),
-    "guided_backprop": ("Guided Backprop", 0.5724, 0.063, 0.0779, 0.067),
-    "smoothgrad": ("SmoothGrad", 0.5769, 0.062, 0.1867, 0.113),
-    "integrated_gradients": ("Integrated Gradients", 0.5747, 0.063, 0.1390, 0.082),
-    "gradcam": ("Grad-CAM", 0.5857, 0.104, 0.3969, 0.290),
-    "lrp_epsilon": ("LRP", 0.5728, 0.063, 0.0754, 0.069),
-    "deeplift": ("DeepLIFT", 0.5846, 0.063, 0.2749, 0.081),
-    "fem": ("FEM", 0.5999, 0.087, 0.3558, 0.289),
-}
 FIGURE_IMAGES = 3
 
 
@@ -62,23 +52,6 @@ def score(model, x, target, density, methods: list[str], method_params: dict):
             rows += [{"method": method, "metric": metric, "image": image, "score": value}
                      for image, value in enumerate(values)]
     return pd.DataFrame(rows), maps
-
-
-def table(scores: pd.DataFrame, reference: str) -> pd.DataFrame:
-    """Table 1: mean and sample std of SIM and PCC per method, beside the paper's values."""
-    summary = scores.pivot_table(index="method", columns="metric", values="score",
-                                 aggfunc=["mean", "std", "count"])
-    summary.columns = [f"{metric}_{statistic}" for statistic, metric in summary.columns]
-    summary = summary.reset_index()
-    summary["images"] = summary.pop("sim_count").astype(int)
-    summary = summary.drop(columns="pcc_count")
-    summary["reference"] = reference
-    paper = pd.DataFrame([(method, *values) for method, values in PAPER_TABLE1.items()],
-                         columns=["method", "paper_name", "paper_sim_mean", "paper_sim_std",
-                                  "paper_pcc_mean", "paper_pcc_std"])
-    columns = ["method", "sim_mean", "sim_std", "pcc_mean", "pcc_std", "images", "reference",
-               *paper.columns[1:]]
-    return summary.merge(paper, on="method", how="left")[columns].round(4)
 
 
 def draw(x, density, maps: dict, reference: str):
@@ -109,7 +82,7 @@ def main(smk) -> None:
         x, target = x.to(job.device), target.to(job.device)
         scores, maps = score(model, x, target, density, settings["methods"],
                              settings["method_params"])
-        summary = table(scores, reference)
+        summary = summary_table(scores, reference)
         job.save_table("scores", scores.round(6), smk.output.scores)
         job.save_table("table1", summary, smk.output.table)
         with torch.no_grad():
