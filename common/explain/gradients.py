@@ -45,53 +45,46 @@ def gradient_x_input(model, x, target) -> torch.Tensor:
 
 def smoothgrad(model, x, target, samples: int = 50, noise_level: float = 0.15,
                seed: int = 0) -> torch.Tensor:
-    """Mean gradient over ``samples`` copies of each image with Gaussian noise.
+    """Mean gradient over ``samples`` copies of each image with Gaussian noise (Smilkov et al.).
 
     The noise's standard deviation is ``noise_level`` times the image's own range
-    (max - min), as in Smilkov et al. (2017), who found 10-20% best. Every image
-    of the batch gets the same standard-normal draws (scaled by its own range),
-    drawn at once, so an image's map depends neither on the batch it is explained
-    in nor on how many samples fit in one pass (:mod:`common.budget`).
+    (max - min), as in Smilkov et al. (2017), who found 10-20% best.
     """
-    generator = torch.Generator(device=x.device).manual_seed(seed)
-    draws = torch.randn((samples, 1, *x.shape[1:]), generator=generator, device=x.device)
-    span = (x.amax(dim=(1, 2, 3)) - x.amin(dim=(1, 2, 3))).view(-1, 1, 1, 1)
-    total = torch.zeros_like(x)
-    for noise in draws.split(budget.copies_per_pass(len(x))):
-        noisy = (x.unsqueeze(0) + noise * noise_level * span).flatten(0, 1)
-        grads = input_gradient(model, noisy, target.repeat(len(noise)))
-        total += grads.view(len(noise), *x.shape).sum(0)
-    return total / samples
-
-
-def _smoothgrad_copies(x: torch.Tensor, samples: int, noise_level: float, seed: int,
-                       batch_size: int):
-    """:func:`smoothgrad`'s noisy copies of ``x``, chunk by chunk: ``(count, copies)`` with
-    copies (count * B, C, H, W), sample-major. The same seeded draws in the same chunks, so
-    a map averaged over them averages over exactly SmoothGrad's samples."""
-    generator = torch.Generator(device=x.device).manual_seed(seed)
-    span = (x.amax(dim=(1, 2, 3)) - x.amin(dim=(1, 2, 3))).view(-1, 1, 1, 1)
-    per_chunk = max(1, batch_size // len(x))
-    for start in range(0, samples, per_chunk):
-        count = min(per_chunk, samples - start)
-        noise = torch.randn((count, 1, *x.shape[1:]), generator=generator, device=x.device)
-        yield count, (x.unsqueeze(0) + noise * noise_level * span).flatten(0, 1)
+    return _mean_over_noisy_copies(model, x, target, samples, noise_level, seed,
+                                   reduce=lambda grads: grads)
 
 
 def smoothgrad_saliency(model, x, target, samples: int = 50, noise_level: float = 0.15,
-                        seed: int = 0, batch_size: int = 64) -> torch.Tensor:
+                        seed: int = 0) -> torch.Tensor:
     """The survey's SmoothGrad (its Eq. 8): the mean of the relevance maps of the noisy copies,
     R = max over channels of |d logit / d x| (Simonyan et al.), (B, 1, H, W).
 
     Smilkov et al. average the signed gradients (:func:`smoothgrad`); reducing that mean
     afterwards gives max_c |mean_i g_i|, never more than this mean_i max_c |g_i| and in
     general less. The survey compares SmoothGrad with the gradient map R, so its table
-    needs this reduction. The noise is :func:`smoothgrad`'s: same draws, same chunks.
+    needs this reduction. The noisy copies are :func:`smoothgrad`'s.
     """
-    total = torch.zeros((len(x), 1, *x.shape[2:]), dtype=x.dtype, device=x.device)
-    for count, copies in _smoothgrad_copies(x, samples, noise_level, seed, batch_size):
-        relevance = input_gradient(model, copies, target.repeat(count)).abs().amax(1)
-        total += relevance.view(count, len(x), 1, *x.shape[2:]).sum(0)
+    return _mean_over_noisy_copies(model, x, target, samples, noise_level, seed,
+                                   reduce=lambda grads: grads.abs().amax(1, keepdim=True))
+
+
+def _mean_over_noisy_copies(model, x, target, samples: int, noise_level: float, seed: int,
+                            reduce) -> torch.Tensor:
+    """The mean over ``samples`` noisy copies of each image of ``reduce(gradient)``.
+
+    Every image of the batch gets the same standard-normal draws, scaled by
+    ``noise_level`` times its own range and drawn at once, so an image's map depends
+    neither on the batch it is explained in nor on how many copies fit in one pass
+    (:mod:`common.budget`).
+    """
+    generator = torch.Generator(device=x.device).manual_seed(seed)
+    draws = torch.randn((samples, 1, *x.shape[1:]), generator=generator, device=x.device)
+    span = (x.amax(dim=(1, 2, 3)) - x.amin(dim=(1, 2, 3))).view(-1, 1, 1, 1)
+    total = 0
+    for noise in draws.split(budget.copies_per_pass(len(x))):
+        noisy = (x.unsqueeze(0) + noise * noise_level * span).flatten(0, 1)
+        reduced = reduce(input_gradient(model, noisy, target.repeat(len(noise))))
+        total = total + reduced.view(len(noise), len(x), *reduced.shape[1:]).sum(0)
     return total / samples
 
 
