@@ -57,6 +57,28 @@ def test_itti_normalisation_promotes_one_peak_over_many():
     assert normalise_map(many).max() == pytest.approx(0.0)
 
 
+def peak_map(*peaks, side: int = 16) -> torch.Tensor:
+    """A (1, 1, side, side) map of zeros with the given (row, column, height) peaks."""
+    maps = torch.zeros(1, 1, side, side)
+    for row, column, height in peaks:
+        maps[..., row, column] = height
+    return maps
+
+
+def test_itti_normalisation_counts_a_flat_peak_once():
+    """A maximum two pixels wide is one local maximum: alone, N keeps the map as it is; beside
+    a peak of half its height it gets a one-pixel peak's weight, (1 - 0.5)^2. A flat shoulder
+    of a higher peak is no maximum at all."""
+    plateau = peak_map((8, 8, 1.0), (8, 9, 1.0))
+    assert torch.equal(normalise_map(plateau), plateau)
+    single, flat = peak_map((8, 8, 1.0), (3, 3, 0.5)), peak_map((8, 8, 1.0), (8, 9, 1.0),
+                                                                   (3, 3, 0.5))
+    assert torch.allclose(normalise_map(single), 0.25 * single)
+    assert torch.allclose(normalise_map(flat), 0.25 * flat)
+    shoulder = peak_map((8, 6, 0.5), (8, 7, 0.5), (8, 8, 1.0))
+    assert torch.equal(normalise_map(shoulder), shoulder)
+
+
 def test_linear_counterexample_conserves_both_ways_but_only_contributions_match_removal():
     generator = torch.Generator().manual_seed(0)
     weights, bias = torch.randn(3, 20, generator=generator), torch.randn(3, generator=generator)

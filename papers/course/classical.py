@@ -28,10 +28,11 @@ import math
 import numpy as np
 import torch
 import torch.nn.functional as F
+from scipy import ndimage
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import dijkstra, minimum_spanning_tree
 from skimage.filters.rank import entropy
-from skimage.morphology import disk
+from skimage.morphology import disk, local_maxima
 from skimage.segmentation import slic
 
 # Itti et al.: centre levels c in {2, 3, 4}, surround levels s = c + delta, delta in {3, 4}.
@@ -90,18 +91,27 @@ def across_scale_differences(pyramid: list[torch.Tensor]) -> list[torch.Tensor]:
             for c in ITTI_CENTRES for delta in ITTI_DELTAS]
 
 
+def mean_of_other_maxima(maps: torch.Tensor) -> torch.Tensor:
+    """Per map of (B, 1, H, W), the mean height of its local maxima other than the global one
+    (0 where there is no other). A local maximum is a connected set of equal pixels whose
+    neighbours (8-connected) are all lower, so a flat peak of several pixels counts once."""
+    means = []
+    for image in maps[:, 0].detach().cpu().double().numpy():
+        peaks, count = ndimage.label(local_maxima(image, connectivity=2), np.ones((3, 3)))
+        heights = np.asarray(ndimage.maximum(image, peaks, np.arange(1, count + 1)))
+        means.append((heights.sum() - heights.max()) / (count - 1) if count > 1 else 0.0)
+    return torch.tensor(means, dtype=maps.dtype, device=maps.device)
+
+
 def normalise_map(maps: torch.Tensor, top: float = 1.0) -> torch.Tensor:
-    """Itti's N(.): scale each map to [0, top], then multiply it by (top - mbar)^2 where
-    mbar is the mean of its local maxima other than the global one, so that a map with
-    one strong peak is promoted and a map with many comparable peaks is suppressed."""
+    """Itti's N(.) on each map of (B, 1, H, W): scale it to [0, top] (top is then its global
+    maximum M), and multiply it by (M - mbar)^2, mbar the mean of its other local maxima, so
+    that a map with one strong peak is promoted and a map with many comparable peaks is
+    suppressed."""
     flat = maps.flatten(1)
     low, high = flat.amin(1).view(-1, 1, 1, 1), flat.amax(1).view(-1, 1, 1, 1)
     scaled = top * (maps - low) / (high - low).clamp(min=1e-12)
-    peaks = (scaled == F.max_pool2d(scaled, 3, 1, 1)) & (scaled > 0)
-    count = peaks.flatten(1).sum(1)
-    others = (scaled * peaks).flatten(1).sum(1) - top  # every local maximum but one global
-    mean_peak = torch.where(count > 1, others / (count - 1).clamp(min=1), torch.zeros_like(others))
-    return scaled * ((top - mean_peak) ** 2).view(-1, 1, 1, 1)
+    return scaled * ((top - mean_of_other_maxima(scaled)) ** 2).view(-1, 1, 1, 1)
 
 
 def conspicuity(feature_maps: list[torch.Tensor], size) -> torch.Tensor:
