@@ -8,19 +8,20 @@ from scipy import ndimage
 from common.explain import explain
 from common.explain.cam import class_activation_map, grad_cam
 from common.models import build_classifier
-from papers.course.classical import CLASSICAL_MAPS, normalise_map, spectral_residual
+from papers.course.classical import CLASSICAL_MAPS, conspicuity, normalise_map, spectral_residual
 from papers.course.limits import SaturatedDetector, example_image, region_table
 from papers.course.relevance import conservation_by_layer, linear_counterexample, lrp_zero_gap
 from papers.course.transformer import decompose, head_weights, legrad, median_filter
 
 
 def odd_patch_image(seed: int = 0) -> torch.Tensor:
-    """A mildly noisy grey 128-px image with one red 16x16 patch at rows 80-95, columns 20-35
-    (128 px, so that Itti-Koch's level-4 maps have 8 x 8 cells)."""
+    """A mildly noisy grey 128-px image with one red 16x16 patch at rows 80-95, columns 16-31
+    (128 px, so that Itti-Koch's level-4 maps have 8 x 8 cells of 16 px, one of which is the
+    patch: a patch across two cells would leave the peak to whichever cell wins)."""
     generator = torch.Generator().manual_seed(seed)
     x = 0.5 + 0.05 * torch.rand(1, 1, 128, 128, generator=generator).expand(1, 3, 128, 128)
     x = x.clone()
-    x[..., 80:96, 20:36] = torch.tensor([0.9, 0.1, 0.1]).view(1, 3, 1, 1)
+    x[..., 80:96, 16:32] = torch.tensor([0.9, 0.1, 0.1]).view(1, 3, 1, 1)
     return x
 
 
@@ -29,7 +30,7 @@ def odd_patch_image(seed: int = 0) -> torch.Tensor:
 def test_saliency_peaks_on_the_one_odd_patch(model):
     saliency = CLASSICAL_MAPS[model](odd_patch_image())[0]
     row, column = divmod(int(saliency.flatten().argmax()), 128)
-    assert 78 <= row < 98 and 18 <= column < 38, (row, column)
+    assert 78 <= row < 98 and 14 <= column < 34, (row, column)
 
 
 def test_spectral_residual_agrees_with_an_independent_numpy_implementation():
@@ -77,6 +78,21 @@ def test_itti_normalisation_counts_a_flat_peak_once():
     assert torch.allclose(normalise_map(flat), 0.25 * flat)
     shoulder = peak_map((8, 6, 0.5), (8, 7, 0.5), (8, 8, 1.0))
     assert torch.equal(normalise_map(shoulder), shoulder)
+
+
+def test_itti_normalises_each_feature_map_at_its_own_scale():
+    """Itti's across-scale sum is of N(map) reduced to level 4: two equal peaks 2 px apart
+    on a 16-px map are two maxima there, so N zeroes the map (reducing it to 4 px first
+    would leave one peak, which N keeps)."""
+    assert conspicuity([peak_map((5, 5, 1.0), (5, 7, 1.0))], (4, 4)).abs().max() == 0
+
+
+@pytest.mark.parametrize(("row", "column"), [(0, 0), (5, 6), (13, 2), (15, 15)])
+def test_a_one_pixel_peak_survives_the_reduction_to_level_four(row, column):
+    """The reduction averages (antialiased), so a peak anywhere lands in its own 4-px cell
+    (sampling every fourth pixel loses peaks between the samples)."""
+    reduced = conspicuity([peak_map((row, column, 1.0))], (4, 4))[0, 0]
+    assert reduced.max() > 0 and divmod(int(reduced.argmax()), 4) == (row // 4, column // 4)
 
 
 def test_linear_counterexample_conserves_both_ways_but_only_contributions_match_removal():

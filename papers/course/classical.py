@@ -71,7 +71,9 @@ def centre_surround(x: torch.Tensor, surround: int = 7) -> torch.Tensor:
 
 
 def _rescale(x: torch.Tensor, size) -> torch.Tensor:
-    return F.interpolate(x, size=size, mode="bilinear", align_corners=False)
+    """Bilinear resizing; low-pass filtered when it shrinks (antialias), so that reducing a map
+    to a coarser level averages it instead of sampling every k-th pixel."""
+    return F.interpolate(x, size=size, mode="bilinear", align_corners=False, antialias=True)
 
 
 def gaussian_pyramid(x: torch.Tensor, levels: int) -> list[torch.Tensor]:
@@ -115,8 +117,9 @@ def normalise_map(maps: torch.Tensor, top: float = 1.0) -> torch.Tensor:
 
 
 def conspicuity(feature_maps: list[torch.Tensor], size) -> torch.Tensor:
-    """Itti's across-scale sum: the normalised feature maps, each brought to ``size``."""
-    return sum(normalise_map(_rescale(maps, size)) for maps in feature_maps)
+    """Itti's across-scale sum of N(.): each feature map normalised at its own scale, then
+    reduced to ``size`` (level 4) and added point by point."""
+    return sum(_rescale(normalise_map(maps), size) for maps in feature_maps)
 
 
 def opponent_channels(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
