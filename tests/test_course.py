@@ -8,7 +8,13 @@ from scipy import ndimage
 from common.explain import explain
 from common.explain.cam import class_activation_map, grad_cam
 from common.models import build_classifier
-from papers.course.classical import CLASSICAL_MAPS, conspicuity, normalise_map, spectral_residual
+from papers.course.classical import (
+    CLASSICAL_MAPS,
+    conspicuity,
+    normalise_map,
+    orientation_conspicuity,
+    spectral_residual,
+)
 from papers.course.limits import SaturatedDetector, example_image, region_table
 from papers.course.relevance import conservation_by_layer, linear_counterexample, lrp_zero_gap
 from papers.course.transformer import decompose, head_weights, legrad, median_filter
@@ -93,6 +99,18 @@ def test_a_one_pixel_peak_survives_the_reduction_to_level_four(row, column):
     (sampling every fourth pixel loses peaks between the samples)."""
     reduced = conspicuity([peak_map((row, column, 1.0))], (4, 4))[0, 0]
     assert reduced.max() > 0 and divmod(int(reduced.argmax()), 4) == (row // 4, column // 4)
+
+
+def test_itti_orientation_conspicuity_normalises_each_orientation():
+    """O-bar = sum over theta of N(sum over (c, s) of N(O(c, s, theta))): an orientation whose
+    six maps peak at one place keeps its peak, one whose six maps each peak somewhere else
+    sums to six equal peaks, which the outer N removes (without it they would stand at a
+    sixth of the first orientation's peak)."""
+    agreeing = [peak_map((4, 4, 1.0), side=8) for _ in range(6)]
+    scattered = [peak_map((row, column, 1.0), side=8)
+                 for row, column in [(0, 0), (0, 3), (0, 7), (7, 0), (7, 3), (7, 7)]]
+    combined = orientation_conspicuity([agreeing, scattered], (8, 8))
+    assert torch.allclose(combined, peak_map((4, 4, 1.0), side=8), atol=1e-6)
 
 
 def test_linear_counterexample_conserves_both_ways_but_only_contributions_match_removal():

@@ -7,7 +7,7 @@ Six bottom-up models, each a function of a batch of images (B, C, H, W) in
 - :func:`itti_koch`: Itti, Koch & Niebur (1998): Gaussian pyramids, centre-surround
   differences across scales for intensity, red-green and blue-yellow opponency and
   four Gabor orientations, the map normalisation operator N(.), conspicuity maps
-  and their average;
+  (for orientation, N of each orientation's across-scale sum) and their average;
 - :func:`spectral_residual`: Hou & Zhang (2007), in ``torch.fft``;
 - :func:`region_contrast`: SLIC superpixels scored by their colour contrast to
   every other region, weighted by size and spatial proximity (the slide's
@@ -122,6 +122,14 @@ def conspicuity(feature_maps: list[torch.Tensor], size) -> torch.Tensor:
     return sum(_rescale(normalise_map(maps), size) for maps in feature_maps)
 
 
+def orientation_conspicuity(feature_maps: list[list[torch.Tensor]], size) -> torch.Tensor:
+    """Itti's O-bar = sum over theta of N(across-scale sum of N(O(c, s, theta))): one list of
+    feature maps per orientation, each orientation's sum normalised again before the four
+    are added, so that an orientation whose maps agree on one location outweighs one whose
+    maps peak in many places."""
+    return sum(normalise_map(conspicuity(maps, size)) for maps in feature_maps)
+
+
 def opponent_channels(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Itti's red-green and blue-yellow opponency, with r, g, b normalised by the intensity
     where it exceeds a tenth of its maximum (hue is undefined in the dark)."""
@@ -164,10 +172,9 @@ def itti_koch(x: torch.Tensor) -> torch.Tensor:
                                      for difference in across_scale_differences(pyramid)], size))
     gabor = gabor_kernels().to(x)
     oriented = [F.conv2d(level, gabor, padding=gabor.shape[-1] // 2).abs() for level in grey]
-    orientation_maps = [conspicuity(across_scale_differences([level[:, k:k + 1]
-                                                              for level in oriented]), size)
-                        for k in range(len(ORIENTATIONS_DEGREES))]
-    channels.append(sum(orientation_maps))
+    channels.append(orientation_conspicuity(
+        [across_scale_differences([level[:, k:k + 1] for level in oriented])
+         for k in range(len(ORIENTATIONS_DEGREES))], size))
     saliency = sum(normalise_map(channel) for channel in channels) / len(channels)
     return _rescale(saliency, x.shape[-2:])[:, 0]
 
