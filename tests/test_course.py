@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 import torch
 from scipy import ndimage
+from skimage.color import rgb2lab
 
 from common.explain import explain
 from common.explain.cam import class_activation_map, grad_cam
@@ -13,6 +14,8 @@ from papers.course.classical import (
     conspicuity,
     normalise_map,
     orientation_conspicuity,
+    quantised_colours,
+    region_contrast_scores,
     spectral_residual,
 )
 from papers.course.limits import SaturatedDetector, example_image, region_table
@@ -111,6 +114,60 @@ def test_itti_orientation_conspicuity_normalises_each_orientation():
                  for row, column in [(0, 0), (0, 3), (0, 7), (7, 0), (7, 3), (7, 7)]]
     combined = orientation_conspicuity([agreeing, scattered], (8, 8))
     assert torch.allclose(combined, peak_map((4, 4, 1.0), side=8), atol=1e-6)
+
+
+# CIE L*a*b* (D65) of the sRGB primaries and white, as tabulated (e.g. by Lindbloom's calculator)
+REFERENCE_LAB = {"red": (53.2408, 80.0925, 67.2032), "green": (87.7347, -86.1827, 83.1793),
+                 "blue": (32.2970, 79.1875, -107.8602), "white": (100.0, 0.0, 0.0)}
+RGB = {"red": (1.0, 0.0, 0.0), "green": (0.0, 1.0, 0.0), "blue": (0.0, 0.0, 1.0),
+       "white": (1.0, 1.0, 1.0)}
+
+
+def three_region_image() -> tuple[np.ndarray, np.ndarray]:
+    """A 4 x 6 image in three 4 x 2 regions (labels = column // 2): red, green, and a region
+    half white (top) and half blue (bottom)."""
+    image = np.zeros((4, 6, 3))
+    image[:, 0:2], image[:, 2:4] = RGB["red"], RGB["green"]
+    image[:2, 4:6], image[2:, 4:6] = RGB["white"], RGB["blue"]
+    return image, np.indices((4, 6))[1] // 2
+
+
+@pytest.mark.parametrize("spatial_distance", ["euclidean", "squared"])
+def test_region_contrast_is_cheng_et_al_s_formula_by_hand(spatial_distance):
+    """S(r_k) = sum_{i != k} exp(-D_s / 0.4) w(r_i) D_r(r_k, r_i) (the authors' code: D_s^2),
+    w = 8 pixels, D_r the L*a*b* distance averaged over the two regions' colour histograms,
+    D_s between centroids on coordinates divided by height and width: 1/3 between
+    neighbouring regions, 2/3 between the outer ones."""
+    def lab_distance(first, second):
+        return np.linalg.norm(np.subtract(REFERENCE_LAB[first], REFERENCE_LAB[second]))
+
+    red_green = lab_distance("red", "green")
+    red_mixed = (lab_distance("red", "white") + lab_distance("red", "blue")) / 2
+    green_mixed = (lab_distance("green", "white") + lab_distance("green", "blue")) / 2
+    power = {"euclidean": 1, "squared": 2}[spatial_distance]
+    near, far = np.exp(-(1 / 3) ** power / 0.4), np.exp(-(2 / 3) ** power / 0.4)
+    expected = 8 * np.array([near * red_green + far * red_mixed,
+                             near * (red_green + green_mixed),
+                             far * red_mixed + near * green_mixed])
+    scores = region_contrast_scores(*three_region_image(), spatial_distance=spatial_distance)
+    assert np.allclose(scores, expected, rtol=1e-4)
+
+
+def test_colour_quantisation_keeps_95_percent_of_the_pixels_and_at_least_ten_colours():
+    """Cheng et al.: 12 levels per channel, the most frequent colours until they cover 95 % of
+    the pixels, the rest merged into the nearest kept colour (whose value is the mean of its
+    pixels, in L*a*b*); the authors' code keeps at least 10 colours."""
+    levels = (np.arange(12) + 0.5) / 12
+    image = np.repeat(levels[:11], 20)[None, :, None].repeat(3, axis=2)   # 11 greys x 20 px
+    rare = np.array([[[levels[10], levels[10], levels[11]]]])            # 1 px, next to grey 10
+    image = np.concatenate([image, rare], axis=1)
+    index, palette = quantised_colours(image)
+    assert len(palette) == 11 and index[0, -1] == index[0, -2]
+    merged = image[0, index[0] == index[0, -1]].mean(0)
+    assert np.allclose(palette[index[0, -1]], rgb2lab(merged[None, None])[0, 0])
+    few = np.concatenate([image[:, :180], rare], axis=1)                 # 9 greys + 1 px
+    index, palette = quantised_colours(few)
+    assert len(palette) == 10 and index[0, -1] != index[0, -2]
 
 
 def test_linear_counterexample_conserves_both_ways_but_only_contributions_match_removal():

@@ -9,9 +9,10 @@ Six bottom-up models, each a function of a batch of images (B, C, H, W) in
   four Gabor orientations, the map normalisation operator N(.), conspicuity maps
   (for orientation, N of each orientation's across-scale sum) and their average;
 - :func:`spectral_residual`: Hou & Zhang (2007), in ``torch.fft``;
-- :func:`region_contrast`: SLIC superpixels scored by their colour contrast to
-  every other region, weighted by size and spatial proximity (the slide's
-  S(R_i) = sum_j w_ij ||mu_i - mu_j||, with Cheng et al.'s weights);
+- :func:`region_contrast`: Cheng et al. (2011)'s region contrast on SLIC superpixels
+  (the slide's S(R_i) = sum_j w_ij ||mu_i - mu_j||): each region's L*a*b* colour-histogram
+  distance to every other region, weighted by that region's pixel count and by
+  exp(-D_s / sigma_s^2) of the distance between their centroids;
 - :func:`tree_distance`: the slide's graph model: superpixels as nodes, colour
   distances as edges, saliency as the distance along the minimum spanning tree to
   the image border;
@@ -24,6 +25,7 @@ saliency-in-XAI part starts from, scored against object masks like the others.
 from __future__ import annotations
 
 import math
+from functools import partial
 
 import numpy as np
 import torch
@@ -31,6 +33,7 @@ import torch.nn.functional as F
 from scipy import ndimage
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import dijkstra, minimum_spanning_tree
+from skimage.color import rgb2lab
 from skimage.filters.rank import entropy
 from skimage.morphology import disk, local_maxima
 from skimage.segmentation import slic
@@ -44,6 +47,15 @@ ORIENTATIONS_DEGREES = (0, 45, 90, 135)
 SPECTRAL_SIZE = 64
 SPECTRAL_AVERAGE = 3
 SPECTRAL_SIGMA = 8.0
+# Cheng et al.: each colour channel quantised to 12 levels, the most frequent colours kept until
+# they cover 95 % of the pixels, and the spatial weight exp(-D_s / sigma_s^2) with sigma_s^2 = 0.4
+# on pixel coordinates normalised to [0, 1]. Their code also keeps at least 10 colours (all, if
+# fewer) and at most 256: without the floor, a small object's colour under 5 % of the pixels
+# would be merged into the background's.
+COLOUR_LEVELS = 12
+COLOUR_COVERAGE = 0.95
+COLOURS_KEPT = (10, 256)
+SPATIAL_SIGMA_SQUARED = 0.4
 
 
 def intensity(x: torch.Tensor) -> torch.Tensor:
@@ -209,10 +221,15 @@ def periodic_gaussian(size: int, sigma: float) -> torch.Tensor:
     return kernel / kernel.sum()
 
 
+def slic_labels(image: np.ndarray, segments: int, compactness: float) -> np.ndarray:
+    """SLIC superpixel labels (H, W), numbered from 0, of one (H, W, C) image."""
+    return slic(image, n_segments=segments, compactness=compactness, start_label=0,
+                channel_axis=-1)
+
+
 def superpixels(image: np.ndarray, segments: int, compactness: float):
     """SLIC labels (H, W) of one (H, W, C) image, and each region's pixel count and mean colour."""
-    labels = slic(image, n_segments=segments, compactness=compactness, start_label=0,
-                  channel_axis=-1)
+    labels = slic_labels(image, segments, compactness)
     count, flat = labels.max() + 1, labels.ravel()
     sizes = np.bincount(flat, minlength=count).astype(float)
     colours = np.stack([np.bincount(flat, channel.ravel(), count)
@@ -220,28 +237,74 @@ def superpixels(image: np.ndarray, segments: int, compactness: float):
     return labels, sizes, colours
 
 
-def _region_saliency(image: np.ndarray, segments: int, compactness: float,
-                     spatial_sigma: float) -> np.ndarray:
-    """Region contrast of one (H, W, C) image: per SLIC region
-    sum_j |R_j| exp(-d_ij^2 / (2 sigma^2)) ||mu_i - mu_j||, with d the distance between
-    region centroids as a fraction of the image diagonal."""
-    labels, sizes, colours = superpixels(image, segments, compactness)
-    flat, count = labels.ravel(), len(sizes)
-    rows, columns = np.indices(labels.shape)
-    diagonal = math.hypot(*labels.shape)
-    centres = np.stack([np.bincount(flat, rows.ravel(), count),
-                        np.bincount(flat, columns.ravel(), count)], 1) / sizes[:, None] / diagonal
-    distance = np.linalg.norm(centres[:, None] - centres[None], axis=-1)
-    contrast = np.linalg.norm(colours[:, None] - colours[None], axis=-1)
-    weights = sizes[None] * np.exp(-distance**2 / (2 * spatial_sigma**2))
-    return (weights * contrast).sum(1)[labels]
+def quantised_colours(image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Cheng et al.'s colour quantisation of one (H, W, 3) RGB image in [0, 1]: each pixel's
+    colour index (H, W) and each colour's L*a*b* value (K, 3).
+
+    Each channel is quantised to 12 levels; the most frequent colours are kept until they
+    cover 95 % of the pixels (at least 10, at most 256) and every other colour is replaced by
+    the nearest kept one in the 12-level grid; a colour's value is the mean RGB of its pixels
+    in L*a*b* (as the authors' code does).
+    """
+    grid = np.floor(image.clip(0, 1) * (COLOUR_LEVELS - 1e-4)).astype(int)
+    shape = (COLOUR_LEVELS,) * 3
+    codes, inverse, counts = np.unique(np.ravel_multi_index(np.moveaxis(grid, -1, 0), shape),
+                                       return_inverse=True, return_counts=True)
+    by_frequency = np.argsort(-counts, kind="stable")
+    covered = np.cumsum(counts[by_frequency]) >= COLOUR_COVERAGE * counts.sum()
+    fewest, most = COLOURS_KEPT
+    kept = by_frequency[:min(max(int(covered.argmax()) + 1, fewest), most)]
+    cells = np.stack(np.unravel_index(codes, shape), 1)
+    nearest = ((cells[:, None] - cells[None, kept]) ** 2).sum(-1).argmin(1)
+    index = nearest[inverse.ravel()]
+    rgb = np.stack([np.bincount(index, channel.ravel(), len(kept))
+                    for channel in np.moveaxis(image, -1, 0)], 1)
+    rgb /= np.bincount(index, minlength=len(kept))[:, None]
+    return index.reshape(image.shape[:2]), rgb2lab(rgb[None])[0]
+
+
+def region_contrast_scores(image: np.ndarray, labels: np.ndarray,
+                           spatial_distance: str = "euclidean") -> np.ndarray:
+    """Cheng et al.'s region contrast of each region of ``labels`` (H, W) in one (H, W, 3) image:
+    S(r_k) = sum_{i != k} exp(-D_s(r_k, r_i) / sigma_s^2) w(r_i) D_r(r_k, r_i).
+
+    w(r_i) is the region's pixel count; D_r(r_k, r_i) = sum_m sum_n f_k(c_m) f_i(c_n) D(c_m, c_n)
+    over the regions' quantised colour histograms f, D the L*a*b* distance; D_s is the distance
+    between the centroids, with rows and columns divided by the image's height and width
+    (the authors' code). ``spatial_distance`` "euclidean" is the paper's text, D_s; "squared"
+    is the authors' code, which puts D_s^2 in the exponent.
+    """
+    if spatial_distance not in ("euclidean", "squared"):
+        raise ValueError(f"spatial_distance is 'euclidean' or 'squared', not {spatial_distance!r}")
+    colour_index, palette = quantised_colours(image)
+    count, flat = labels.max() + 1, labels.ravel()
+    sizes = np.bincount(flat, minlength=count).astype(float)
+    histograms = np.zeros((count, len(palette)))
+    np.add.at(histograms, (flat, colour_index.ravel()), 1.0)
+    histograms /= sizes[:, None]
+    colour_distance = np.linalg.norm(palette[:, None] - palette[None], axis=-1)
+    region_distance = histograms @ colour_distance @ histograms.T
+    rows, columns = np.indices(labels.shape) / np.reshape(labels.shape, (2, 1, 1))
+    centroids = np.stack([np.bincount(flat, rows.ravel(), count),
+                          np.bincount(flat, columns.ravel(), count)], 1) / sizes[:, None]
+    spatial = np.linalg.norm(centroids[:, None] - centroids[None], axis=-1)
+    if spatial_distance == "squared":
+        spatial = spatial**2
+    weights = sizes[None] * np.exp(-spatial / SPATIAL_SIGMA_SQUARED)
+    np.fill_diagonal(weights, 0.0)
+    return (weights * region_distance).sum(1)
 
 
 def region_contrast(x: torch.Tensor, segments: int = 60, compactness: float = 10.0,
-                    spatial_sigma: float = 0.4) -> torch.Tensor:
-    """Region-contrast saliency on SLIC superpixels (colour in RGB; grey images work too)."""
-    images = x.permute(0, 2, 3, 1).double().cpu().numpy()
-    maps = [_region_saliency(image, segments, compactness, spatial_sigma) for image in images]
+                    spatial_distance: str = "euclidean") -> torch.Tensor:
+    """Cheng et al.'s region-contrast saliency on SLIC superpixels (in place of their graph-based
+    segmentation, as on the slide), each pixel scored by its region; a grey image is taken as
+    an RGB image with three equal channels."""
+    images = x.expand(-1, 3, -1, -1).permute(0, 2, 3, 1).double().cpu().numpy()
+    maps = []
+    for image in images:
+        labels = slic_labels(image, segments, compactness)
+        maps.append(region_contrast_scores(image, labels, spatial_distance)[labels])
     return torch.from_numpy(np.stack(maps)).float().to(x.device)
 
 
@@ -288,3 +351,10 @@ CLASSICAL_MAPS = {
     "local entropy": local_entropy,
 }
 """The course's bottom-up saliency models by display name."""
+
+CODE_READINGS = {
+    "region contrast, D_s squared (authors' code)":
+        partial(region_contrast, spatial_distance="squared"),
+}
+"""Where a paper's text and its authors' code differ, the code's reading by display name:
+scored beside the paper's reading in the localisation table."""
