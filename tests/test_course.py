@@ -4,23 +4,33 @@ import numpy as np
 import pytest
 import torch
 from scipy import ndimage
+from skimage.color import rgb2lab
 
 from common.explain import explain
 from common.explain.cam import class_activation_map, grad_cam
 from common.models import build_classifier
-from papers.course.classical import CLASSICAL_MAPS, normalise_map, spectral_residual
+from papers.course.classical import (
+    CLASSICAL_MAPS,
+    conspicuity,
+    normalise_map,
+    orientation_conspicuity,
+    quantised_colours,
+    region_contrast_scores,
+    spectral_residual,
+)
 from papers.course.limits import SaturatedDetector, example_image, region_table
 from papers.course.relevance import conservation_by_layer, linear_counterexample, lrp_zero_gap
 from papers.course.transformer import decompose, head_weights, legrad, median_filter
 
 
 def odd_patch_image(seed: int = 0) -> torch.Tensor:
-    """A mildly noisy grey 128-px image with one red 16x16 patch at rows 80-95, columns 20-35
-    (128 px, so that Itti-Koch's level-4 maps have 8 x 8 cells)."""
+    """A mildly noisy grey 128-px image with one red 16x16 patch at rows 80-95, columns 16-31
+    (128 px, so that Itti-Koch's level-4 maps have 8 x 8 cells of 16 px, one of which is the
+    patch: a patch across two cells would leave the peak to whichever cell wins)."""
     generator = torch.Generator().manual_seed(seed)
     x = 0.5 + 0.05 * torch.rand(1, 1, 128, 128, generator=generator).expand(1, 3, 128, 128)
     x = x.clone()
-    x[..., 80:96, 20:36] = torch.tensor([0.9, 0.1, 0.1]).view(1, 3, 1, 1)
+    x[..., 80:96, 16:32] = torch.tensor([0.9, 0.1, 0.1]).view(1, 3, 1, 1)
     return x
 
 
@@ -29,7 +39,7 @@ def odd_patch_image(seed: int = 0) -> torch.Tensor:
 def test_saliency_peaks_on_the_one_odd_patch(model):
     saliency = CLASSICAL_MAPS[model](odd_patch_image())[0]
     row, column = divmod(int(saliency.flatten().argmax()), 128)
-    assert 78 <= row < 98 and 18 <= column < 38, (row, column)
+    assert 78 <= row < 98 and 14 <= column < 34, (row, column)
 
 
 def test_spectral_residual_agrees_with_an_independent_numpy_implementation():
@@ -55,6 +65,109 @@ def test_itti_normalisation_promotes_one_peak_over_many():
     many[..., 8, 8] = 1.0
     assert normalise_map(one).max() == pytest.approx(1.0)
     assert normalise_map(many).max() == pytest.approx(0.0)
+
+
+def peak_map(*peaks, side: int = 16) -> torch.Tensor:
+    """A (1, 1, side, side) map of zeros with the given (row, column, height) peaks."""
+    maps = torch.zeros(1, 1, side, side)
+    for row, column, height in peaks:
+        maps[..., row, column] = height
+    return maps
+
+
+def test_itti_normalisation_counts_a_flat_peak_once():
+    """A maximum two pixels wide is one local maximum: alone, N keeps the map as it is; beside
+    a peak of half its height it gets a one-pixel peak's weight, (1 - 0.5)^2. A flat shoulder
+    of a higher peak is no maximum at all."""
+    plateau = peak_map((8, 8, 1.0), (8, 9, 1.0))
+    assert torch.equal(normalise_map(plateau), plateau)
+    single, flat = peak_map((8, 8, 1.0), (3, 3, 0.5)), peak_map((8, 8, 1.0), (8, 9, 1.0),
+                                                                   (3, 3, 0.5))
+    assert torch.allclose(normalise_map(single), 0.25 * single)
+    assert torch.allclose(normalise_map(flat), 0.25 * flat)
+    shoulder = peak_map((8, 6, 0.5), (8, 7, 0.5), (8, 8, 1.0))
+    assert torch.equal(normalise_map(shoulder), shoulder)
+
+
+def test_itti_normalises_each_feature_map_at_its_own_scale():
+    """Itti's across-scale sum is of N(map) reduced to level 4: two equal peaks 2 px apart
+    on a 16-px map are two maxima there, so N zeroes the map (reducing it to 4 px first
+    would leave one peak, which N keeps)."""
+    assert conspicuity([peak_map((5, 5, 1.0), (5, 7, 1.0))], (4, 4)).abs().max() == 0
+
+
+@pytest.mark.parametrize(("row", "column"), [(0, 0), (5, 6), (13, 2), (15, 15)])
+def test_a_one_pixel_peak_survives_the_reduction_to_level_four(row, column):
+    """The reduction averages (antialiased), so a peak anywhere lands in its own 4-px cell
+    (sampling every fourth pixel loses peaks between the samples)."""
+    reduced = conspicuity([peak_map((row, column, 1.0))], (4, 4))[0, 0]
+    assert reduced.max() > 0 and divmod(int(reduced.argmax()), 4) == (row // 4, column // 4)
+
+
+def test_itti_orientation_conspicuity_normalises_each_orientation():
+    """O-bar = sum over theta of N(sum over (c, s) of N(O(c, s, theta))): an orientation whose
+    six maps peak at one place keeps its peak, one whose six maps each peak somewhere else
+    sums to six equal peaks, which the outer N removes (without it they would stand at a
+    sixth of the first orientation's peak)."""
+    agreeing = [peak_map((4, 4, 1.0), side=8) for _ in range(6)]
+    scattered = [peak_map((row, column, 1.0), side=8)
+                 for row, column in [(0, 0), (0, 3), (0, 7), (7, 0), (7, 3), (7, 7)]]
+    combined = orientation_conspicuity([agreeing, scattered], (8, 8))
+    assert torch.allclose(combined, peak_map((4, 4, 1.0), side=8), atol=1e-6)
+
+
+# CIE L*a*b* (D65) of the sRGB primaries and white, as tabulated (e.g. by Lindbloom's calculator)
+REFERENCE_LAB = {"red": (53.2408, 80.0925, 67.2032), "green": (87.7347, -86.1827, 83.1793),
+                 "blue": (32.2970, 79.1875, -107.8602), "white": (100.0, 0.0, 0.0)}
+RGB = {"red": (1.0, 0.0, 0.0), "green": (0.0, 1.0, 0.0), "blue": (0.0, 0.0, 1.0),
+       "white": (1.0, 1.0, 1.0)}
+
+
+def three_region_image() -> tuple[np.ndarray, np.ndarray]:
+    """A 4 x 6 image in three 4 x 2 regions (labels = column // 2): red, green, and a region
+    half white (top) and half blue (bottom)."""
+    image = np.zeros((4, 6, 3))
+    image[:, 0:2], image[:, 2:4] = RGB["red"], RGB["green"]
+    image[:2, 4:6], image[2:, 4:6] = RGB["white"], RGB["blue"]
+    return image, np.indices((4, 6))[1] // 2
+
+
+@pytest.mark.parametrize("spatial_distance", ["euclidean", "squared"])
+def test_region_contrast_is_cheng_et_al_s_formula_by_hand(spatial_distance):
+    """S(r_k) = sum_{i != k} exp(-D_s / 0.4) w(r_i) D_r(r_k, r_i) (the authors' code: D_s^2),
+    w = 8 pixels, D_r the L*a*b* distance averaged over the two regions' colour histograms,
+    D_s between centroids on coordinates divided by height and width: 1/3 between
+    neighbouring regions, 2/3 between the outer ones."""
+    def lab_distance(first, second):
+        return np.linalg.norm(np.subtract(REFERENCE_LAB[first], REFERENCE_LAB[second]))
+
+    red_green = lab_distance("red", "green")
+    red_mixed = (lab_distance("red", "white") + lab_distance("red", "blue")) / 2
+    green_mixed = (lab_distance("green", "white") + lab_distance("green", "blue")) / 2
+    power = {"euclidean": 1, "squared": 2}[spatial_distance]
+    near, far = np.exp(-(1 / 3) ** power / 0.4), np.exp(-(2 / 3) ** power / 0.4)
+    expected = 8 * np.array([near * red_green + far * red_mixed,
+                             near * (red_green + green_mixed),
+                             far * red_mixed + near * green_mixed])
+    scores = region_contrast_scores(*three_region_image(), spatial_distance=spatial_distance)
+    assert np.allclose(scores, expected, rtol=1e-4)
+
+
+def test_colour_quantisation_keeps_95_percent_of_the_pixels_and_at_least_ten_colours():
+    """Cheng et al.: 12 levels per channel, the most frequent colours until they cover 95 % of
+    the pixels, the rest merged into the nearest kept colour (whose value is the mean of its
+    pixels, in L*a*b*); the authors' code keeps at least 10 colours."""
+    levels = (np.arange(12) + 0.5) / 12
+    image = np.repeat(levels[:11], 20)[None, :, None].repeat(3, axis=2)   # 11 greys x 20 px
+    rare = np.array([[[levels[10], levels[10], levels[11]]]])            # 1 px, next to grey 10
+    image = np.concatenate([image, rare], axis=1)
+    index, palette = quantised_colours(image)
+    assert len(palette) == 11 and index[0, -1] == index[0, -2]
+    merged = image[0, index[0] == index[0, -1]].mean(0)
+    assert np.allclose(palette[index[0, -1]], rgb2lab(merged[None, None])[0, 0])
+    few = np.concatenate([image[:, :180], rare], axis=1)                 # 9 greys + 1 px
+    index, palette = quantised_colours(few)
+    assert len(palette) == 10 and index[0, -1] != index[0, -2]
 
 
 def test_linear_counterexample_conserves_both_ways_but_only_contributions_match_removal():

@@ -24,7 +24,8 @@ def test_every_figure_is_written(course):
 @pytest.mark.parametrize(("table", "column", "rows"), [
     ("classical_localisation.csv", "model",
      ["centre-surround", "Itti-Koch", "spectral residual", "region contrast", "MST distance",
-      "local entropy", "centre bias (baseline)", "random (baseline)"]),
+      "local entropy", "region contrast, D_s squared (authors' code)", "centre bias (baseline)",
+      "random (baseline)"]),
     ("cam_localisation.csv", "method",
      ["CAM", "Grad-CAM", "Grad-CAM++", "EigenGrad-CAM", "random (baseline)"]),
     ("vit_localisation.csv", "map",

@@ -7,11 +7,12 @@ Six bottom-up models, each a function of a batch of images (B, C, H, W) in
 - :func:`itti_koch`: Itti, Koch & Niebur (1998): Gaussian pyramids, centre-surround
   differences across scales for intensity, red-green and blue-yellow opponency and
   four Gabor orientations, the map normalisation operator N(.), conspicuity maps
-  and their average;
+  (for orientation, N of each orientation's across-scale sum) and their average;
 - :func:`spectral_residual`: Hou & Zhang (2007), in ``torch.fft``;
-- :func:`region_contrast`: SLIC superpixels scored by their colour contrast to
-  every other region, weighted by size and spatial proximity (the slide's
-  S(R_i) = sum_j w_ij ||mu_i - mu_j||, with Cheng et al.'s weights);
+- :func:`region_contrast`: Cheng et al. (2011)'s region contrast on SLIC superpixels
+  (the slide's S(R_i) = sum_j w_ij ||mu_i - mu_j||): each region's L*a*b* colour-histogram
+  distance to every other region, weighted by that region's pixel count and by
+  exp(-D_s / sigma_s^2) of the distance between their centroids;
 - :func:`tree_distance`: the slide's graph model: superpixels as nodes, colour
   distances as edges, saliency as the distance along the minimum spanning tree to
   the image border;
@@ -24,14 +25,17 @@ saliency-in-XAI part starts from, scored against object masks like the others.
 from __future__ import annotations
 
 import math
+from functools import partial
 
 import numpy as np
 import torch
 import torch.nn.functional as F
+from scipy import ndimage
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import dijkstra, minimum_spanning_tree
+from skimage.color import rgb2lab
 from skimage.filters.rank import entropy
-from skimage.morphology import disk
+from skimage.morphology import disk, local_maxima
 from skimage.segmentation import slic
 
 # Itti et al.: centre levels c in {2, 3, 4}, surround levels s = c + delta, delta in {3, 4}.
@@ -43,6 +47,15 @@ ORIENTATIONS_DEGREES = (0, 45, 90, 135)
 SPECTRAL_SIZE = 64
 SPECTRAL_AVERAGE = 3
 SPECTRAL_SIGMA = 8.0
+# Cheng et al.: each colour channel quantised to 12 levels, the most frequent colours kept until
+# they cover 95 % of the pixels, and the spatial weight exp(-D_s / sigma_s^2) with sigma_s^2 = 0.4
+# on pixel coordinates normalised to [0, 1]. Their code also keeps at least 10 colours (all, if
+# fewer) and at most 256: without the floor, a small object's colour under 5 % of the pixels
+# would be merged into the background's.
+COLOUR_LEVELS = 12
+COLOUR_COVERAGE = 0.95
+COLOURS_KEPT = (10, 256)
+SPATIAL_SIGMA_SQUARED = 0.4
 
 
 def intensity(x: torch.Tensor) -> torch.Tensor:
@@ -70,7 +83,9 @@ def centre_surround(x: torch.Tensor, surround: int = 7) -> torch.Tensor:
 
 
 def _rescale(x: torch.Tensor, size) -> torch.Tensor:
-    return F.interpolate(x, size=size, mode="bilinear", align_corners=False)
+    """Bilinear resizing; low-pass filtered when it shrinks (antialias), so that reducing a map
+    to a coarser level averages it instead of sampling every k-th pixel."""
+    return F.interpolate(x, size=size, mode="bilinear", align_corners=False, antialias=True)
 
 
 def gaussian_pyramid(x: torch.Tensor, levels: int) -> list[torch.Tensor]:
@@ -90,23 +105,41 @@ def across_scale_differences(pyramid: list[torch.Tensor]) -> list[torch.Tensor]:
             for c in ITTI_CENTRES for delta in ITTI_DELTAS]
 
 
+def mean_of_other_maxima(maps: torch.Tensor) -> torch.Tensor:
+    """Per map of (B, 1, H, W), the mean height of its local maxima other than the global one
+    (0 where there is no other). A local maximum is a connected set of equal pixels whose
+    neighbours (8-connected) are all lower, so a flat peak of several pixels counts once."""
+    means = []
+    for image in maps[:, 0].detach().cpu().double().numpy():
+        peaks, count = ndimage.label(local_maxima(image, connectivity=2), np.ones((3, 3)))
+        heights = np.asarray(ndimage.maximum(image, peaks, np.arange(1, count + 1)))
+        means.append((heights.sum() - heights.max()) / (count - 1) if count > 1 else 0.0)
+    return torch.tensor(means, dtype=maps.dtype, device=maps.device)
+
+
 def normalise_map(maps: torch.Tensor, top: float = 1.0) -> torch.Tensor:
-    """Itti's N(.): scale each map to [0, top], then multiply it by (top - mbar)^2 where
-    mbar is the mean of its local maxima other than the global one, so that a map with
-    one strong peak is promoted and a map with many comparable peaks is suppressed."""
+    """Itti's N(.) on each map of (B, 1, H, W): scale it to [0, top] (top is then its global
+    maximum M), and multiply it by (M - mbar)^2, mbar the mean of its other local maxima, so
+    that a map with one strong peak is promoted and a map with many comparable peaks is
+    suppressed."""
     flat = maps.flatten(1)
     low, high = flat.amin(1).view(-1, 1, 1, 1), flat.amax(1).view(-1, 1, 1, 1)
     scaled = top * (maps - low) / (high - low).clamp(min=1e-12)
-    peaks = (scaled == F.max_pool2d(scaled, 3, 1, 1)) & (scaled > 0)
-    count = peaks.flatten(1).sum(1)
-    others = (scaled * peaks).flatten(1).sum(1) - top  # every local maximum but one global
-    mean_peak = torch.where(count > 1, others / (count - 1).clamp(min=1), torch.zeros_like(others))
-    return scaled * ((top - mean_peak) ** 2).view(-1, 1, 1, 1)
+    return scaled * ((top - mean_of_other_maxima(scaled)) ** 2).view(-1, 1, 1, 1)
 
 
 def conspicuity(feature_maps: list[torch.Tensor], size) -> torch.Tensor:
-    """Itti's across-scale sum: the normalised feature maps, each brought to ``size``."""
-    return sum(normalise_map(_rescale(maps, size)) for maps in feature_maps)
+    """Itti's across-scale sum of N(.): each feature map normalised at its own scale, then
+    reduced to ``size`` (level 4) and added point by point."""
+    return sum(_rescale(normalise_map(maps), size) for maps in feature_maps)
+
+
+def orientation_conspicuity(feature_maps: list[list[torch.Tensor]], size) -> torch.Tensor:
+    """Itti's O-bar = sum over theta of N(across-scale sum of N(O(c, s, theta))): one list of
+    feature maps per orientation, each orientation's sum normalised again before the four
+    are added, so that an orientation whose maps agree on one location outweighs one whose
+    maps peak in many places."""
+    return sum(normalise_map(conspicuity(maps, size)) for maps in feature_maps)
 
 
 def opponent_channels(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -151,10 +184,9 @@ def itti_koch(x: torch.Tensor) -> torch.Tensor:
                                      for difference in across_scale_differences(pyramid)], size))
     gabor = gabor_kernels().to(x)
     oriented = [F.conv2d(level, gabor, padding=gabor.shape[-1] // 2).abs() for level in grey]
-    orientation_maps = [conspicuity(across_scale_differences([level[:, k:k + 1]
-                                                              for level in oriented]), size)
-                        for k in range(len(ORIENTATIONS_DEGREES))]
-    channels.append(sum(orientation_maps))
+    channels.append(orientation_conspicuity(
+        [across_scale_differences([level[:, k:k + 1] for level in oriented])
+         for k in range(len(ORIENTATIONS_DEGREES))], size))
     saliency = sum(normalise_map(channel) for channel in channels) / len(channels)
     return _rescale(saliency, x.shape[-2:])[:, 0]
 
@@ -189,10 +221,15 @@ def periodic_gaussian(size: int, sigma: float) -> torch.Tensor:
     return kernel / kernel.sum()
 
 
+def slic_labels(image: np.ndarray, segments: int, compactness: float) -> np.ndarray:
+    """SLIC superpixel labels (H, W), numbered from 0, of one (H, W, C) image."""
+    return slic(image, n_segments=segments, compactness=compactness, start_label=0,
+                channel_axis=-1)
+
+
 def superpixels(image: np.ndarray, segments: int, compactness: float):
     """SLIC labels (H, W) of one (H, W, C) image, and each region's pixel count and mean colour."""
-    labels = slic(image, n_segments=segments, compactness=compactness, start_label=0,
-                  channel_axis=-1)
+    labels = slic_labels(image, segments, compactness)
     count, flat = labels.max() + 1, labels.ravel()
     sizes = np.bincount(flat, minlength=count).astype(float)
     colours = np.stack([np.bincount(flat, channel.ravel(), count)
@@ -200,28 +237,74 @@ def superpixels(image: np.ndarray, segments: int, compactness: float):
     return labels, sizes, colours
 
 
-def _region_saliency(image: np.ndarray, segments: int, compactness: float,
-                     spatial_sigma: float) -> np.ndarray:
-    """Region contrast of one (H, W, C) image: per SLIC region
-    sum_j |R_j| exp(-d_ij^2 / (2 sigma^2)) ||mu_i - mu_j||, with d the distance between
-    region centroids as a fraction of the image diagonal."""
-    labels, sizes, colours = superpixels(image, segments, compactness)
-    flat, count = labels.ravel(), len(sizes)
-    rows, columns = np.indices(labels.shape)
-    diagonal = math.hypot(*labels.shape)
-    centres = np.stack([np.bincount(flat, rows.ravel(), count),
-                        np.bincount(flat, columns.ravel(), count)], 1) / sizes[:, None] / diagonal
-    distance = np.linalg.norm(centres[:, None] - centres[None], axis=-1)
-    contrast = np.linalg.norm(colours[:, None] - colours[None], axis=-1)
-    weights = sizes[None] * np.exp(-distance**2 / (2 * spatial_sigma**2))
-    return (weights * contrast).sum(1)[labels]
+def quantised_colours(image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Cheng et al.'s colour quantisation of one (H, W, 3) RGB image in [0, 1]: each pixel's
+    colour index (H, W) and each colour's L*a*b* value (K, 3).
+
+    Each channel is quantised to 12 levels; the most frequent colours are kept until they
+    cover 95 % of the pixels (at least 10, at most 256) and every other colour is replaced by
+    the nearest kept one in the 12-level grid; a colour's value is the mean RGB of its pixels
+    in L*a*b* (as the authors' code does).
+    """
+    grid = np.floor(image.clip(0, 1) * (COLOUR_LEVELS - 1e-4)).astype(int)
+    shape = (COLOUR_LEVELS,) * 3
+    codes, inverse, counts = np.unique(np.ravel_multi_index(np.moveaxis(grid, -1, 0), shape),
+                                       return_inverse=True, return_counts=True)
+    by_frequency = np.argsort(-counts, kind="stable")
+    covered = np.cumsum(counts[by_frequency]) >= COLOUR_COVERAGE * counts.sum()
+    fewest, most = COLOURS_KEPT
+    kept = by_frequency[:min(max(int(covered.argmax()) + 1, fewest), most)]
+    cells = np.stack(np.unravel_index(codes, shape), 1)
+    nearest = ((cells[:, None] - cells[None, kept]) ** 2).sum(-1).argmin(1)
+    index = nearest[inverse.ravel()]
+    rgb = np.stack([np.bincount(index, channel.ravel(), len(kept))
+                    for channel in np.moveaxis(image, -1, 0)], 1)
+    rgb /= np.bincount(index, minlength=len(kept))[:, None]
+    return index.reshape(image.shape[:2]), rgb2lab(rgb[None])[0]
+
+
+def region_contrast_scores(image: np.ndarray, labels: np.ndarray,
+                           spatial_distance: str = "euclidean") -> np.ndarray:
+    """Cheng et al.'s region contrast of each region of ``labels`` (H, W) in one (H, W, 3) image:
+    S(r_k) = sum_{i != k} exp(-D_s(r_k, r_i) / sigma_s^2) w(r_i) D_r(r_k, r_i).
+
+    w(r_i) is the region's pixel count; D_r(r_k, r_i) = sum_m sum_n f_k(c_m) f_i(c_n) D(c_m, c_n)
+    over the regions' quantised colour histograms f, D the L*a*b* distance; D_s is the distance
+    between the centroids, with rows and columns divided by the image's height and width
+    (the authors' code). ``spatial_distance`` "euclidean" is the paper's text, D_s; "squared"
+    is the authors' code, which puts D_s^2 in the exponent.
+    """
+    if spatial_distance not in ("euclidean", "squared"):
+        raise ValueError(f"spatial_distance is 'euclidean' or 'squared', not {spatial_distance!r}")
+    colour_index, palette = quantised_colours(image)
+    count, flat = labels.max() + 1, labels.ravel()
+    sizes = np.bincount(flat, minlength=count).astype(float)
+    histograms = np.zeros((count, len(palette)))
+    np.add.at(histograms, (flat, colour_index.ravel()), 1.0)
+    histograms /= sizes[:, None]
+    colour_distance = np.linalg.norm(palette[:, None] - palette[None], axis=-1)
+    region_distance = histograms @ colour_distance @ histograms.T
+    rows, columns = np.indices(labels.shape) / np.reshape(labels.shape, (2, 1, 1))
+    centroids = np.stack([np.bincount(flat, rows.ravel(), count),
+                          np.bincount(flat, columns.ravel(), count)], 1) / sizes[:, None]
+    spatial = np.linalg.norm(centroids[:, None] - centroids[None], axis=-1)
+    if spatial_distance == "squared":
+        spatial = spatial**2
+    weights = sizes[None] * np.exp(-spatial / SPATIAL_SIGMA_SQUARED)
+    np.fill_diagonal(weights, 0.0)
+    return (weights * region_distance).sum(1)
 
 
 def region_contrast(x: torch.Tensor, segments: int = 60, compactness: float = 10.0,
-                    spatial_sigma: float = 0.4) -> torch.Tensor:
-    """Region-contrast saliency on SLIC superpixels (colour in RGB; grey images work too)."""
-    images = x.permute(0, 2, 3, 1).double().cpu().numpy()
-    maps = [_region_saliency(image, segments, compactness, spatial_sigma) for image in images]
+                    spatial_distance: str = "euclidean") -> torch.Tensor:
+    """Cheng et al.'s region-contrast saliency on SLIC superpixels (in place of their graph-based
+    segmentation, as on the slide), each pixel scored by its region; a grey image is taken as
+    an RGB image with three equal channels."""
+    images = x.expand(-1, 3, -1, -1).permute(0, 2, 3, 1).double().cpu().numpy()
+    maps = []
+    for image in images:
+        labels = slic_labels(image, segments, compactness)
+        maps.append(region_contrast_scores(image, labels, spatial_distance)[labels])
     return torch.from_numpy(np.stack(maps)).float().to(x.device)
 
 
@@ -268,3 +351,10 @@ CLASSICAL_MAPS = {
     "local entropy": local_entropy,
 }
 """The course's bottom-up saliency models by display name."""
+
+CODE_READINGS = {
+    "region contrast, D_s squared (authors' code)":
+        partial(region_contrast, spatial_distance="squared"),
+}
+"""Where a paper's text and its authors' code differ, the code's reading by display name:
+scored beside the paper's reading in the localisation table."""

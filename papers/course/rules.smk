@@ -24,7 +24,7 @@ COURSE_TARGETS = [
 
 
 rule course_classical:
-    """Centre-surround, Itti-Koch, spectral residual, region contrast, local entropy."""
+    """Centre-surround, Itti-Koch, spectral residual, region contrast, MST, local entropy."""
     input:
         **named_dataset_files("scenes", "test"),
         **named_dataset_files("photos", "test"),

@@ -2,7 +2,9 @@
 localises the objects of the scenes data (table, all objects' masks as the target).
 
 A centre-bias map (a Gaussian at the image centre) and uniform noise are scored too:
-they are what a model must beat to be said to find objects rather than the middle.
+they are what a model must beat to be said to find objects rather than the middle. Where a
+paper's text and its authors' code differ (region contrast's spatial weight), the code's
+reading is scored in the table beside the paper's.
 """
 
 from pathlib import Path
@@ -13,7 +15,7 @@ import torch
 from common.data import load_split
 from common.plotting import map_grid, save_figure
 from common.tracking import Job
-from papers.course.classical import CLASSICAL_MAPS
+from papers.course.classical import CLASSICAL_MAPS, CODE_READINGS
 from papers.course.scoring import localisation, random_maps, scenes_images
 
 
@@ -41,7 +43,8 @@ def main(smk) -> None:
         settings = smk.params.localisation
         scenes = scenes_images(smk.input.scenes, "test", settings["images"])
         objects = scenes.masks.any(1)
-        maps = {name: model(scenes.images) for name, model in CLASSICAL_MAPS.items()}
+        maps = {name: model(scenes.images)
+                for name, model in {**CLASSICAL_MAPS, **CODE_READINGS}.items()}
         maps["centre bias (baseline)"] = centre_bias(len(objects), objects.shape[-1])
         maps["random (baseline)"] = random_maps(objects.shape, seed=0)
         rows = [{"model": name, "images": len(objects),
