@@ -304,6 +304,11 @@ def _dxai_errors(config: Mapping[str, Any]) -> list[str]:
     errors += [f"config key 'dxai.{key}': {dataset!r} is not one of 'dxai.datasets'"
                for key, names in parts.items() for dataset in names
                if dataset not in dxai["datasets"]]
+    architecture = dxai["architecture"]
+    if len(architecture["stage_blocks"]) != architecture["stages"]:
+        errors.append(f"config key 'dxai.architecture.stage_blocks': "
+                      f"{architecture['stage_blocks']} needs one count per stage "
+                      f"({architecture['stages']} stages)")
     if dxai["ablation"]["branches"] == dxai["architecture"]["branches"]:
         errors.append("config key 'dxai.ablation.branches': equals "
                       "'dxai.architecture.branches', so the ablation compares nothing")
