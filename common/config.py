@@ -275,9 +275,14 @@ def _dxai_errors(config: Mapping[str, Any]) -> list[str]:
     dxai = config.get("dxai", {})
     if not dxai:
         return []
-    errors = [f"config key 'dxai.evaluation.heatmap_methods': {method!r} is not an attribution "
-              f"method (one of {sorted(METHODS)})"
-              for method in dxai["evaluation"]["heatmap_methods"] if method not in METHODS]
+    named = {"evaluation.heatmap_methods": dxai["evaluation"]["heatmap_methods"],
+             "method_params": list(dxai["method_params"])}
+    errors = [f"config key 'dxai.{key}': {method!r} is not an attribution method "
+              f"(one of {sorted(METHODS)})"
+              for key, methods in named.items() for method in methods if method not in METHODS]
+    if "random" not in dxai["evaluation"]["heatmap_methods"]:
+        errors.append("config key 'dxai.evaluation.heatmap_methods': needs 'random', the "
+                      "baseline of the Fig. 9 claim")
     needed = {"datasets": [(name, dxai["classifier"]) for name in dxai["datasets"]],
               "cross_classifier": [(name, arch) for name in dxai["cross_classifier"]["datasets"]
                                    for arch in dxai["cross_classifier"]["classifiers"]]}
