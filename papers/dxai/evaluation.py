@@ -6,7 +6,9 @@
   1 means "removing the distinct part changes nothing" (lower is better).
   The paper does not say which classifier Table 1 used (its values are not
   Table 3's ResNet18 diagonal; App. 0.B says the main paper shows the
-  discriminator's): both readings are computed (:data:`READINGS`). Fig. 9's
+  discriminator's): both readings are computed (``dxai.evaluation.classifiers``:
+  ``explained`` and ``discriminator``; the tables name the explained classifier
+  by ``dxai.classifier`` and the other by :data:`DISCRIMINATOR`). Fig. 9's
   claim, that the class probabilities approach uniform, is measured by
   :func:`distance_to_uniform`.
 * Table 2: accuracy as the top fraction of pixels, ranked by importance, is set
@@ -33,11 +35,8 @@ from common.metrics.faithfulness import fraction_cutoffs, importance_ranks, remo
 #: fully removed pixel takes in Tables 1 and 2.
 REFERENCE = 0.5
 
-#: The classifiers Table 1 can be explained for and measured with
-#: (``dxai.evaluation.classifiers``): the explained zoo classifier (``dxai.classifier``) and
-#: the DXAI model's own discriminator; the curves and Table 1 name them by
-#: ``dxai.classifier`` and :data:`DISCRIMINATOR`.
-READINGS = ("explained", "discriminator")
+#: The DXAI model's own discriminator as Table 1's classifier: its reading in
+#: ``dxai.evaluation.classifiers`` and its name in the curves and tables.
 DISCRIMINATOR = "discriminator"
 
 #: Row names of the naive baseline's and the ground truth's tables.
