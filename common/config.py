@@ -277,9 +277,14 @@ def _dxai_errors(config: Mapping[str, Any]) -> list[str]:
     dxai = config.get("dxai", {})
     if not dxai:
         return []
-    errors = [f"config key 'dxai.evaluation.heatmap_methods': {method!r} is not an attribution "
-              f"method (one of {sorted(METHODS)})"
-              for method in dxai["evaluation"]["heatmap_methods"] if method not in METHODS]
+    named = {"evaluation.heatmap_methods": dxai["evaluation"]["heatmap_methods"],
+             "method_params": list(dxai["method_params"])}
+    errors = [f"config key 'dxai.{key}': {method!r} is not an attribution method "
+              f"(one of {sorted(METHODS)})"
+              for key, methods in named.items() for method in methods if method not in METHODS]
+    if "random" not in dxai["evaluation"]["heatmap_methods"]:
+        errors.append("config key 'dxai.evaluation.heatmap_methods': needs 'random', the "
+                      "baseline of the Fig. 9 claim")
     needed = {"datasets": [(name, dxai["classifier"]) for name in dxai["datasets"]],
               "cross_classifier": [(name, arch) for name in dxai["cross_classifier"]["datasets"]
                                    for arch in dxai["cross_classifier"]["classifiers"]]}
@@ -306,6 +311,11 @@ def _dxai_errors(config: Mapping[str, Any]) -> list[str]:
     errors += [f"config key 'dxai.{key}': {dataset!r} is not one of 'dxai.datasets'"
                for key, names in parts.items() for dataset in names
                if dataset not in dxai["datasets"]]
+    architecture = dxai["architecture"]
+    if len(architecture["stage_blocks"]) != architecture["stages"]:
+        errors.append(f"config key 'dxai.architecture.stage_blocks': "
+                      f"{architecture['stage_blocks']} needs one count per stage "
+                      f"({architecture['stages']} stages)")
     if dxai["ablation"]["branches"] == dxai["architecture"]["branches"]:
         errors.append("config key 'dxai.ablation.branches': equals "
                       "'dxai.architecture.branches', so the ablation compares nothing")

@@ -133,6 +133,12 @@ MALFORMED = [
      "dxai.evaluation.heatmap_methods"),
     (["dxai", "training", "ema"], 1.0, "dxai.training.ema"),
     (["dxai", "stability", "seeds"], [0], "dxai.stability.seeds"),
+    (["dxai", "architecture", "stage_blocks"], [4, 4], "dxai.architecture.stage_blocks"),
+    (["dxai", "architecture", "skip"], "sum", "dxai.architecture.skip"),
+    (["dxai", "method_params"], {"magic": {}}, "dxai.method_params"),
+    (["dxai", "evaluation", "heatmap_methods"], ["gradcam"], "dxai.evaluation.heatmap_methods"),
+    (["dxai", "evaluation", "classifiers"], ["discriminator"], "dxai.evaluation.classifiers"),
+    (["training", "resnet18", "options", "stem"], "vgg", "training.resnet18.options.stem"),
 ]
 
 

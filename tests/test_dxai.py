@@ -2,6 +2,7 @@
 known answer: on peppers (classes differ by hue only), removing the distinct part of a
 briefly trained DXAI moves a colour classifier towards the uniform prediction."""
 
+import math
 from dataclasses import replace
 
 import pytest
@@ -33,7 +34,9 @@ from papers.dxai.training import (
 
 TINY = Architecture(image_size=16, channels=3, classes=3, branches=3, width=4, max_width=8,
                     stages=2, bottleneck=1, style_dim=8, latent_dim=4, mapping_width=16,
-                    discriminator_width=4, discriminator_max_width=8)
+                    discriminator_width=4, discriminator_max_width=8, stage_blocks=(1, 1),
+                    skip="add", input_norm=False, init="pytorch")   # the embedded options
+AUTHORS_TINY = replace(TINY, stage_blocks=None, skip="concatenate", input_norm=True, init="he")
 
 
 def settings(**changes) -> Settings:
@@ -75,20 +78,102 @@ def peppers():
     return tensors(splits["train"]), tensors(splits["test"])
 
 
-def test_each_branch_is_its_own_sub_network():
+@pytest.mark.parametrize("arch", [TINY, AUTHORS_TINY], ids=["embedded", "authors"])
+def test_each_branch_is_its_own_sub_network(arch):
     """Grouped convolutions: psi_1 depends on no weight of another branch's group."""
     torch.manual_seed(0)
-    generator = BranchedGenerator(TINY)
-    styles = torch.randn(2, TINY.style_blocks, TINY.style_dim)
+    generator = BranchedGenerator(arch)
+    styles = torch.randn(2, arch.style_blocks, arch.style_dim)
     psi = generator(torch.rand(2, 3, 16, 16) * 2 - 1, styles)
-    assert psi.shape == (2, TINY.branches, 3, 16, 16)
+    assert psi.shape == (2, arch.branches, 3, 16, 16)
     psi[:, 0].square().sum().backward()
     convolutions = [m for m in generator.modules() if isinstance(m, nn.Conv2d)]
-    assert convolutions and all(m.groups == TINY.branches for m in convolutions)
+    assert convolutions and all(m.groups == arch.branches for m in convolutions)
     for conv in convolutions:
-        per_group = conv.weight.grad.view(TINY.branches, -1)
+        per_group = conv.weight.grad.view(arch.branches, -1)
         assert per_group[0].abs().sum() > 0
         assert per_group[1:].abs().max() == 0
+
+
+@pytest.mark.parametrize("skip", ["concatenate", "add"])
+def test_changing_one_branchs_weights_changes_only_its_image(skip):
+    """With the skips concatenated branch by branch (or added), perturbing the first
+    convolution of branch k moves psi_k and leaves every other psi_j as it was."""
+    torch.manual_seed(0)
+    arch = replace(AUTHORS_TINY, skip=skip)
+    generator = BranchedGenerator(arch).eval()
+    x, styles = torch.rand(2, 3, 16, 16) * 2 - 1, torch.randn(2, arch.style_blocks, arch.style_dim)
+    with torch.no_grad():
+        before = generator(x, styles)
+        first = generator.from_image[-1]
+        first.weight.view(arch.branches, -1)[1] += 0.5
+        after = generator(x, styles)
+    changed = (after - before).flatten(2).abs().amax(2).amax(0)
+    assert changed[1] > 1e-3
+    assert changed[0] == 0 and changed[2] == 0
+
+
+def test_the_authors_generator_has_four_blocks_in_the_first_three_stages_and_two_after():
+    generator = BranchedGenerator(Architecture(image_size=256, channels=3, classes=2))
+    assert [len(stage) for stage in generator.down] == [4, 4, 4, 2]
+    for stage in generator.down:
+        assert [block.downsample for block in stage] == [False] * (len(stage) - 1) + [True]
+    norm, activation, _ = generator.from_image
+    assert isinstance(norm, nn.InstanceNorm2d) and norm.affine
+    assert isinstance(activation, nn.LeakyReLU) and activation.negative_slope == 0.2
+    assert len(generator.up) == 4 and len(generator.decode_bottleneck) == 2
+
+
+@pytest.mark.parametrize(("init", "gain"), [("he", 2.0), ("pytorch", 1 / 3)])
+def test_he_initialisation_of_generator_discriminator_and_mapping(init, gain):
+    """He: std sqrt(2 / fan_in) and zero biases; PyTorch's default: U(+-1/sqrt(fan_in)),
+    std sqrt(1 / (3 fan_in)). Checked on every layer with enough weights to estimate it."""
+    torch.manual_seed(0)
+    arch = Architecture(image_size=32, channels=3, classes=2, width=8, max_width=32, stages=2,
+                        style_dim=32, mapping_width=128, discriminator_width=32,
+                        discriminator_max_width=64, init=init)
+    layers = [layer for network in (BranchedGenerator(arch), Discriminator(arch),
+                                    MappingNetwork(arch))
+              for layer in network.modules() if isinstance(layer, (nn.Conv2d, nn.Linear))]
+    checked = 0
+    for layer in layers:
+        if layer.bias is not None and init == "he":
+            assert layer.bias.abs().max() == 0
+        if layer.weight.numel() >= 4096:
+            fan_in = layer.weight[0].numel()
+            std = float(layer.weight.detach().std())
+            assert std == pytest.approx(math.sqrt(gain / fan_in), rel=0.1)
+            checked += 1
+    assert checked >= 10
+
+
+def test_generator_parameter_count_matches_a_hand_count():
+    """One branch pair, one stage of two blocks, one bottleneck block each side, concatenated
+    skips and the input norm: every tensor counted by hand."""
+    arch = Architecture(image_size=8, channels=1, classes=2, branches=2, width=2, max_width=4,
+                        stages=1, stage_blocks=(2,), bottleneck=1, style_dim=3, latent_dim=2,
+                        mapping_width=4, discriminator_width=2, discriminator_max_width=4)
+
+    def conv(cin, cout, kernel, bias=True, groups=2):  # grouped by the two branches
+        return cout * (cin // groups) * kernel * kernel + (cout if bias else 0)
+
+    def norm(channels):  # affine InstanceNorm: a scale and a shift per channel
+        return 2 * channels
+
+    def adain(channels):  # a linear map from the style to a scale and shift per channel
+        return 3 * 2 * channels + 2 * channels
+
+    # channels of all branches: input 1 x 2, stage input 2 x 2, stage output and bottom 4 x 2
+    from_image = norm(2) + conv(2, 4, 3)
+    stage = (norm(4) + conv(4, 4, 3) + norm(4) + conv(4, 4, 3)                 # 2 -> 2
+             + norm(4) + conv(4, 4, 3) + norm(4) + conv(4, 8, 3) + conv(4, 8, 1, False))  # 2 -> 4
+    encode_bottom = norm(8) + conv(8, 8, 3) + norm(8) + conv(8, 8, 3)
+    decode_bottom = adain(8) + conv(8, 8, 3) + adain(8) + conv(8, 8, 3)
+    up = adain(16) + conv(16, 4, 3) + adain(4) + conv(4, 4, 3) + conv(16, 4, 1, False)  # 4 + 4 -> 2
+    head = norm(4) + conv(4, 2, 1)
+    expected = from_image + stage + encode_bottom + decode_bottom + up + head
+    assert expected == 2390
+    assert sum(p.numel() for p in BranchedGenerator(arch).parameters()) == expected
 
 
 def test_alpha_blending_keeps_the_distinct_branch_out_of_the_alternative_image():
@@ -100,9 +185,9 @@ def test_alpha_blending_keeps_the_distinct_branch_out_of_the_alternative_image()
     assert psi_own.grad[:, 0].abs().max() == 0 and psi_other.grad[:, 0].abs().max() == 0
     weight = alpha[:, :, None, None, None]
     expected = psi_own[:, 0] + (weight * psi_own[:, 1:] + (1 - weight) * psi_other[:, 1:]).sum(1)
-    assert torch.allclose(own, expected)
+    assert torch.allclose(own, expected, atol=1e-6)
     own_whole, _ = alpha_blend(psi_own, psi_other, torch.ones(2, 3))
-    assert torch.allclose(own_whole, psi_own.sum(1))  # alpha = 1: the own style's image
+    assert torch.allclose(own_whole, psi_own.sum(1), atol=1e-6)  # alpha = 1: own style only
 
 
 def test_mapping_and_discriminator_shapes():

@@ -148,3 +148,57 @@ def test_multi_label_training_uses_binary_cross_entropy():
     loss, hits = loss_and_hits(logits, labels)
     expected = torch.nn.functional.binary_cross_entropy_with_logits(logits, labels)
     assert torch.isclose(loss, expected) and hits == pytest.approx(2 / 3)
+
+
+@pytest.mark.parametrize(("stem", "side"), [("cifar", 64), ("imagenet", 16)])
+def test_resnet18_stem_sets_the_resolution_of_layer3_at_256_px(stem, side):
+    """The DXAI authors' torchvision stem quarters the image before layer1, so their CAM layer
+    (layer3) is 16 x 16 at 256 px; the small-image stem keeps it at 64 x 64."""
+    model = build_classifier("resnet18", num_classes=2, image_size=256, base_width=4,
+                             stem=stem).eval()
+    with torch.no_grad():
+        layer3 = model.layer3(model.layer2(model.layer1(model.stem(torch.rand(1, 3, 256, 256)))))
+    assert layer3.shape[-2:] == (side, side)
+
+
+def test_resnet18_with_the_imagenet_stem_is_torchvisions_resnet18():
+    """torchvision's resnet18 weights load into the zoo's (only the names of the stem and of the
+    projection shortcuts differ) and give the same logits."""
+    import torchvision
+
+    torch.manual_seed(0)
+    reference = torchvision.models.resnet18(weights=None, num_classes=3)
+    for module in reference.modules():
+        if isinstance(module, torch.nn.BatchNorm2d):  # statistics other than the identity
+            module.running_mean.uniform_(-0.5, 0.5)
+            module.running_var.uniform_(0.5, 2.0)
+    renamed = {}
+    for key, value in reference.state_dict().items():
+        key = key.replace("downsample.", "shortcut.")
+        renamed[key.replace("conv1.", "stem.0.", 1) if key.startswith("conv1.")
+                else key.replace("bn1.", "stem.1.", 1) if key.startswith("bn1.") else key] = value
+    model = build_classifier("resnet18", num_classes=3, image_size=224, stem="imagenet")
+    model.load_state_dict(renamed)  # strict: the same tensors with the same shapes
+    x = torch.rand(2, 3, 224, 224)
+    with torch.no_grad():
+        assert torch.allclose(model.eval()(x), reference.eval()(x), atol=1e-4)
+
+
+@pytest.mark.parametrize("stem", ["cifar", "imagenet"])
+def test_resnet18_stem_is_rebuilt_from_a_checkpoint_and_keeps_the_configured_layers(stem,
+                                                                                       tmp_path):
+    import yaml
+
+    from common import PROJECT_ROOT
+    from common.models import load_classifier
+
+    arch_kwargs = {"num_classes": 2, "image_size": 64, "in_channels": 3, "base_width": 4,
+                   "stem": stem}
+    model = build_classifier("resnet18", **arch_kwargs)
+    torch.save({"arch": "resnet18", "arch_kwargs": arch_kwargs,
+                "state_dict": model.state_dict()}, tmp_path / "model.pt")
+    loaded = load_classifier(tmp_path / "model.pt")
+    assert [type(m) for m in loaded.stem] == [type(m) for m in model.stem]
+    dxai = yaml.safe_load((PROJECT_ROOT / "config/config.yaml").read_text())["dxai"]
+    for layer in [dxai["evaluation"]["gradcam_layer"], *dxai["stability"]["layers"]]:
+        assert isinstance(loaded.get_submodule(layer), torch.nn.Conv2d), layer

@@ -183,20 +183,25 @@ DXAI_INFLUENCE_LAYER = "layer4.0.conv1"
 
 
 def internal_influence(model, x, target, layer: str | None = None,
-                       steps: int = 50) -> torch.Tensor:
+                       steps: int = 50, baseline: str | float = "zero") -> torch.Tensor:
     """Internal Influence (Leino et al.) at ``layer``, as the DXAI authors use it.
 
     Captum's InternalInfluence at the layer, then ReLU, the mean over channels
     and bilinear upsampling to the input size. Without ``layer``: the DXAI
     authors' ``layer4.0.conv1`` on a ResNet, the feature layer on other models.
+    The path starts at ``baseline`` (:func:`common.explain.gradients.baseline_tensor`:
+    ``"zero"``, ``"mean"`` or a value); Captum's default is zero, which is grey on
+    the DXAI authors' [-1, 1] images and 0.5 on these [0, 1] ones.
     """
     from captum.attr import InternalInfluence
+
+    from common.explain.gradients import baseline_tensor
 
     if layer is None and DXAI_INFLUENCE_LAYER in dict(model.named_modules()):
         layer = DXAI_INFLUENCE_LAYER
     module = resolve_layer(model, layer)
     influence = InternalInfluence(model, module).attribute(
-        x, baselines=torch.zeros_like(x), target=target, n_steps=steps,
+        x, baselines=baseline_tensor(x, baseline), target=target, n_steps=steps,
         internal_batch_size=budget.images_per_pass())
     return _upsample(F.relu(influence).mean(1, keepdim=True), x.shape[-2:])
 

@@ -1,9 +1,13 @@
-"""ResNet18 adapted to small inputs, written out so that attribution hooks see every step.
+"""ResNet18 for small and large inputs, written out so that attribution hooks see every step.
 
 The layout is torchvision's resnet18 (BasicBlock, [2, 2, 2, 2], batch norm,
-global average pooling, one linear layer) with two changes for small images:
-a 3x3 stride-1 stem without max pooling, and a configurable ``base_width``
-(64 in the paper; smaller at the embedded scale). Each ReLU call is its own
+global average pooling, one linear layer) with a choice of stem and a
+configurable ``base_width`` (64 in the paper; smaller at the embedded scale).
+The ``imagenet`` stem is torchvision's (7x7 stride-2 convolution, batch norm,
+ReLU, 3x3 stride-2 max pooling: the last stage at 1/32 of the input, 8 x 8 at
+256 px), the one the DXAI authors train; the ``cifar`` stem (3x3 stride-1
+convolution, no pooling: the last stage at 1/8) keeps 32-64 px images from
+shrinking to a pixel or two. Each ReLU call is its own
 non-inplace module (Captum's DeepLift and hook-based LRP need this), and the
 residual addition is zennit's ``Sum`` module (a sum over a stacked last axis),
 to which zennit's LRP composites assign their rule for sums.
@@ -46,16 +50,27 @@ class BasicBlock(nn.Module):
         return self.relu2(self.sum(torch.stack([residual, self.shortcut(x)], dim=-1)))
 
 
+def _stem(kind: str, in_channels: int, width: int) -> nn.Sequential:
+    """The layers before ``layer1``: ``cifar`` (3x3, stride 1) or ``imagenet`` (torchvision's
+    7x7 stride-2 convolution and 3x3 stride-2 max pooling)."""
+    if kind == "cifar":
+        return nn.Sequential(nn.Conv2d(in_channels, width, 3, 1, 1, bias=False),
+                             nn.BatchNorm2d(width), nn.ReLU())
+    if kind == "imagenet":
+        return nn.Sequential(nn.Conv2d(in_channels, width, 7, 2, 3, bias=False),
+                             nn.BatchNorm2d(width), nn.ReLU(), nn.MaxPool2d(3, 2, 1))
+    raise ValueError(f"unknown ResNet18 stem {kind!r}: cifar or imagenet")
+
+
 class ResNet18(nn.Module):
     """ResNet18 for (B, in_channels, H, W) inputs in [0, 1]; ``layer4`` is the last conv stage."""
 
     def __init__(self, num_classes: int, image_size: int, in_channels: int = 3,
-                 base_width: int = 64, feature_norm: bool = False):
+                 base_width: int = 64, feature_norm: bool = False, stem: str = "cifar"):
         super().__init__()
         del image_size  # global average pooling makes the network size-agnostic
         widths = [base_width * factor for factor in (1, 2, 4, 8)]
-        self.stem = nn.Sequential(nn.Conv2d(in_channels, widths[0], 3, 1, 1, bias=False),
-                                  nn.BatchNorm2d(widths[0]), nn.ReLU())
+        self.stem = _stem(stem, in_channels, widths[0])
         stages, in_width = [], widths[0]
         for index, width in enumerate(widths):
             stride = 1 if index == 0 else 2
@@ -71,7 +86,8 @@ class ResNet18(nn.Module):
 
     def features(self, x):
         """The last convolutional stage's activations (normalised with ``feature_norm``),
-        (B, 8*base_width, H/8, W/8): what global pooling and the linear layer see."""
+        (B, 8*base_width, H/8, W/8) with the cifar stem, H/32 with the imagenet stem: what
+        global pooling and the linear layer see."""
         return self.feature_norm(self.layer4(self.layer3(self.layer2(self.layer1(self.stem(x))))))
 
     def forward(self, x):

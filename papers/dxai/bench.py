@@ -55,9 +55,9 @@ def bench_scale(scale: str, device: str, repeats: int) -> list[dict]:
     dxai, size = config["dxai"], config["datasets"]["peppers"]["image_size"]
     arch = Architecture(image_size=size, channels=3, classes=3, **dxai["architecture"])
     settings = Settings.from_config(dxai["training"], dxai["loss_weights"])
-    width = config["training"]["resnet18"]["options"]["base_width"]
     classifier = build_classifier("resnet18", num_classes=3, image_size=size,
-                                  base_width=width).to(device).eval().requires_grad_(False)
+                                  **config["training"]["resnet18"]["options"])
+    classifier = classifier.to(device).eval().requires_grad_(False)
     torch.manual_seed(0)
     nets = Networks(arch).to(device)
     optim = optimisers(nets, settings)

@@ -1,9 +1,10 @@
 """DXAI at inference (App. 0.D) and the naive optimisation baseline (App. 0.E).
 
-:func:`decompose` explains an image for a class (the classifier's prediction):
-the EMA generator under that class's style gives the branches; psi_1 is the
-class-distinct part and psi_2 + ... + psi_B the class-agnostic part. No
-gradients are computed, so it is one generator pass per batch.
+:class:`Decomposer` explains an image for a class, which the evaluation takes to
+be the image's true class, as the authors' evaluation does: the EMA generator
+under that class's style gives the branches; psi_1 is the class-distinct part
+and psi_2 + ... + psi_B the class-agnostic part. No gradients are computed, so
+it is one generator pass per batch.
 
 Decompositions are returned in the classifiers' [0, 1] space: the networks work
 in [-1, 1], where x = sum_i psi_i, so in [0, 1] the distinct part is psi_1 / 2
@@ -81,6 +82,12 @@ class Decomposer(nn.Module):
         return Decomposition(torch.cat(distinct), torch.cat(agnostic))
 
 
+def kl_to_uniform(logits: torch.Tensor) -> torch.Tensor:
+    """KL(uniform || softmax(logits)) per image (Definition 1's distance from class agnostic)."""
+    log_p = logits.log_softmax(1)
+    return F.kl_div(log_p, torch.full_like(log_p, 1 / log_p.shape[1]), reduction="none").sum(1)
+
+
 def naive_agnostic(classifier: nn.Module, x: torch.Tensor, step: float, iterations: int,
                    tolerance: float = 1e-3) -> tuple[torch.Tensor, torch.Tensor]:
     """App. 0.E: gradient descent on x_a, from x_a = x, of KL(uniform || f(x_a)).
@@ -91,17 +98,14 @@ def naive_agnostic(classifier: nn.Module, x: torch.Tensor, step: float, iteratio
     """
     agnostic = x.detach().clone().requires_grad_(True)
     for _ in range(iterations):
-        log_p = classifier(agnostic).log_softmax(1)
-        uniform = torch.full_like(log_p, 1 / log_p.shape[1])
-        kl = F.kl_div(log_p, uniform, reduction="none").sum(1)
+        kl = kl_to_uniform(classifier(agnostic))
         if bool((kl < tolerance).all()):
             break
         gradient, = torch.autograd.grad(kl.sum(), agnostic)
         with torch.no_grad():
             agnostic -= step * gradient
     with torch.no_grad():
-        log_p = classifier(agnostic).log_softmax(1)
-        kl = F.kl_div(log_p, torch.full_like(log_p, 1 / log_p.shape[1]), reduction="none").sum(1)
+        kl = kl_to_uniform(classifier(agnostic))
     return agnostic.detach(), kl
 
 

@@ -4,6 +4,13 @@
   (Eq. 9). Accuracy is against the true labels; its area over beta is divided
   by the accuracy at beta = 0 and by max(beta), as in the authors' code, so
   1 means "removing the distinct part changes nothing" (lower is better).
+  The paper does not say which classifier Table 1 used (its values are not
+  Table 3's ResNet18 diagonal; App. 0.B says the main paper shows the
+  discriminator's): both readings are computed (``dxai.evaluation.classifiers``:
+  ``explained`` and ``discriminator``; the tables name the explained classifier
+  by ``dxai.classifier`` and the other by :data:`DISCRIMINATOR`). Fig. 9's
+  claim, that the class probabilities approach uniform, is measured by
+  :func:`distance_to_uniform`.
 * Table 2: accuracy as the top fraction of pixels, ranked by importance, is set
   to grey (0 in the authors' [-1, 1]); its area divided by the accuracy at 0
   only, as the authors' code does there (so at most the largest fraction, 0.2).
@@ -17,6 +24,8 @@ about grey (:data:`REFERENCE`), as the authors' code does on [-1, 1] images.
 
 from __future__ import annotations
 
+import numpy as np
+import pandas as pd
 import torch
 from torch import nn
 
@@ -25,6 +34,15 @@ from common.metrics.faithfulness import fraction_cutoffs, importance_ranks, remo
 #: The DXAI authors' zero on [-1, 1] images, grey on the classifiers' [0, 1]: the value a
 #: fully removed pixel takes in Tables 1 and 2.
 REFERENCE = 0.5
+
+#: The DXAI model's own discriminator as Table 1's classifier: its reading in
+#: ``dxai.evaluation.classifiers`` and its name in the curves and tables.
+DISCRIMINATOR = "discriminator"
+
+#: Row names of the naive baseline's and the ground truth's tables.
+NAIVE = "naive optimisation"
+RANDOM = "random"
+UNIFORM_PART = "mask area (uniform part)"
 
 
 def betas(points: int) -> torch.Tensor:
@@ -108,11 +126,32 @@ def normalised_spread(solutions: torch.Tensor) -> torch.Tensor:
     return spread / dynamic
 
 
-def curve_auc(curves, grid_column: str) -> dict[str, float]:
-    """{method: normalised AUC} of a long table of (method, ``grid_column``, accuracy) rows."""
+def curve_auc(curves, grid_column: str) -> dict[tuple[str, str], float]:
+    """{(classifier, method): normalised AUC} of a long table of (classifier, method,
+    ``grid_column``, accuracy) rows."""
     areas = {}
-    for method, rows in curves.groupby("method", sort=False):
+    for key, rows in curves.groupby(["classifier", "method"], sort=False):
         rows = rows.sort_values(grid_column)
-        areas[method] = normalised_auc(torch.tensor(rows["accuracy"].to_numpy()),
-                                       torch.tensor(rows[grid_column].to_numpy()))
+        areas[key] = normalised_auc(torch.tensor(rows["accuracy"].to_numpy()),
+                                    torch.tensor(rows[grid_column].to_numpy()))
     return areas
+
+
+def probability_column(predicted: str, true: str) -> str:
+    """The beta curves' column of the mean probability of class ``predicted`` over the
+    images of class ``true``."""
+    return f"p({predicted} | {true})"
+
+
+def distance_to_uniform(rows) -> pd.Series:
+    """Fig. 9's approach to uniform, per beta: for each true class the total-variation
+    distance 1/2 sum_c |p(c | true) - 1/C| of its images' mean probabilities (one panel line
+    per class) from the uniform distribution, averaged over the true classes; 0 is uniform,
+    1 - 1/C one-hot. ``rows``: one method's curve rows (beta and the p(. | .) columns)."""
+    pairs = [column[2:-1].split(" | ") for column in rows.columns if column.startswith("p(")]
+    classes = sorted({predicted for predicted, _ in pairs})
+    distances = []
+    for true in sorted({true for _, true in pairs}):
+        probabilities = rows[[probability_column(name, true) for name in classes]].to_numpy()
+        distances.append(0.5 * abs(probabilities - 1 / len(classes)).sum(1))
+    return pd.Series(np.nanmean(distances, axis=0), index=rows["beta"].to_numpy())

@@ -6,14 +6,22 @@
   own style vector; the head (InstanceNorm, tanh, grouped 1x1 convolution)
   gives one image psi_i per branch. psi_1 is the class-distinct part, the sum
   of the others the class-agnostic part, and their sum the reconstruction.
-  Simplifications of the authors' generator: one residual block per stage
-  (theirs: four in the first three stages, two after), additive skips (theirs
-  concatenate per branch; both keep each branch in its own group) and a plain
-  first convolution (theirs: InstanceNorm and LeakyReLU before it).
+  Three options of :class:`Architecture` set its capacity; their defaults are
+  the authors' (paper scale), and the embedded scale lightens them:
+  ``stage_blocks`` residual blocks per encoder stage (theirs: four in the first
+  three stages, two after); ``skip``: ``concatenate`` (theirs: each encoder
+  stage's output joins the decoder, branch by branch, before the block that
+  upsamples it) or ``add`` (the stage's input added after that block); and
+  ``input_norm``: InstanceNorm and LeakyReLU before the first convolution
+  (theirs). Every choice keeps each branch in its own group.
 * :class:`MappingNetwork`: latent z -> four shared layers -> one four-layer head per
   class, giving one style vector per decoder block.
 * :class:`Discriminator`: StarGAN v2's multi-head discriminator; its output has
   one real/fake grade per class and doubles as a classifier (argmax).
+
+With ``init="he"`` (the authors', StarGAN v2's) every convolution and linear
+layer of the three networks starts from Kaiming-normal weights (fan in, ReLU
+gain: std sqrt(2 / fan_in)) and zero biases; ``"pytorch"`` keeps PyTorch's.
 
 Every network works on images in [-1, 1], as the authors' code does; the frozen
 classifiers of the zoo see [0, 1] (:func:`to_unit`).
@@ -31,7 +39,8 @@ from torch import nn
 
 @dataclass(frozen=True)
 class Architecture:
-    """Sizes of the three networks (config ``dxai.architecture`` plus the data's shape)."""
+    """Sizes and options of the three networks (config ``dxai.architecture`` plus the data's
+    shape); the defaults are the authors' at 256 px."""
 
     image_size: int
     channels: int
@@ -46,14 +55,59 @@ class Architecture:
     style_dim: int = 64
     latent_dim: int = 16
     mapping_width: int = 512
+    stage_blocks: tuple[int, ...] | None = None   # per encoder stage (None: 4, 4, 4, 2, ...)
+    skip: str = "concatenate"     # or "add" (see the module docstring)
+    input_norm: bool = True       # InstanceNorm and LeakyReLU before the first convolution
+    init: str = "he"              # or "pytorch"
+
+    def __post_init__(self):
+        blocks = (authors_stage_blocks(self.stages) if self.stage_blocks is None
+                  else tuple(self.stage_blocks))
+        object.__setattr__(self, "stage_blocks", blocks)
+        if len(blocks) != self.stages or min(blocks) < 1:
+            raise ValueError(f"stage_blocks {list(blocks)}: one count of at least 1 per stage "
+                             f"({self.stages} stages)")
+        for name, allowed in (("skip", SKIPS), ("init", INITIALISATIONS)):
+            if getattr(self, name) not in allowed:
+                raise ValueError(f"{name} {getattr(self, name)!r}: one of {allowed}")
 
     @property
     def style_blocks(self) -> int:
         """Decoder blocks, each with its own style vector."""
         return self.bottleneck + self.stages
 
+    @property
+    def discriminator_blocks(self) -> int:
+        """The discriminator's residual blocks: each halves the image, down to 4 x 4."""
+        return int(math.log2(self.image_size)) - 2
+
     def as_dict(self) -> dict:
         return asdict(self)
+
+
+SKIPS = ("concatenate", "add")
+INITIALISATIONS = ("he", "pytorch")
+
+
+def authors_stage_blocks(stages: int) -> tuple[int, ...]:
+    """The authors' residual blocks per encoder stage: four in the first three, two after."""
+    return tuple(4 if stage < 3 else 2 for stage in range(stages))
+
+
+def he_initialise(network: nn.Module) -> None:
+    """Kaiming-normal weights (fan in, ReLU gain) and zero biases for every convolution and
+    linear layer of ``network``: the authors' (StarGAN v2's) ``he_init``."""
+    for layer in network.modules():
+        if isinstance(layer, (nn.Conv2d, nn.Linear)):
+            nn.init.kaiming_normal_(layer.weight, mode="fan_in", nonlinearity="relu")
+            if layer.bias is not None:
+                nn.init.zeros_(layer.bias)
+
+
+def initialise(network: nn.Module, arch: Architecture) -> None:
+    """``arch.init``: He initialisation, or PyTorch's defaults left as they are."""
+    if arch.init == "he":
+        he_initialise(network)
 
 
 def to_signed(images: torch.Tensor) -> torch.Tensor:
@@ -134,6 +188,24 @@ def _stage_widths(arch: Architecture) -> list[int]:
     return widths
 
 
+def _encoder_stage(width_in: int, width_out: int, groups: int, blocks: int) -> nn.Sequential:
+    """``blocks`` residual blocks at one resolution, the last widening and downsampling."""
+    return nn.Sequential(*(_EncoderBlock(width_in, width_in, groups, False)
+                           for _ in range(blocks - 1)),
+                         _EncoderBlock(width_in, width_out, groups, True))
+
+
+def concatenate_per_branch(first: torch.Tensor, second: torch.Tensor,
+                           branches: int) -> torch.Tensor:
+    """(B, branches * C1, H, W) and (B, branches * C2, H, W) -> (B, branches * (C1 + C2), H, W)
+    with each branch's channels of both side by side, so a grouped convolution after it still
+    sees one branch per group (the authors' ``cat_layers_per_branch``)."""
+    batch, _, height, width = first.shape
+    return torch.cat([first.view(batch, branches, -1, height, width),
+                      second.view(batch, branches, -1, height, width)], dim=2
+                     ).view(batch, -1, height, width)
+
+
 class BranchedGenerator(nn.Module):
     """x (B, C, H, W) in [-1, 1] and styles (B, style_blocks, style_dim) -> psi (B, branches,
     C, H, W), one image per branch; sum over branches approximates x."""
@@ -145,30 +217,35 @@ class BranchedGenerator(nn.Module):
                              f"({2 ** arch.stages}); change dxai.architecture.stages")
         self.arch = arch
         groups, widths = arch.branches, _stage_widths(arch)
-        self.from_image = nn.Conv2d(arch.channels * groups, arch.width * groups, 3, 1, 1,
-                                    groups=groups)
-        self.down = nn.ModuleList(_EncoderBlock(widths[i], widths[i + 1], groups, True)
-                                  for i in range(arch.stages))
+        repeated = arch.channels * groups
+        self.from_image = nn.Sequential(
+            *([nn.InstanceNorm2d(repeated, affine=True), nn.LeakyReLU(0.2)]
+              if arch.input_norm else []),
+            nn.Conv2d(repeated, arch.width * groups, 3, 1, 1, groups=groups))
+        self.down = nn.ModuleList(_encoder_stage(widths[i], widths[i + 1], groups, blocks)
+                                  for i, blocks in enumerate(arch.stage_blocks))
         bottom = widths[-1]
         self.encode_bottleneck = nn.ModuleList(_EncoderBlock(bottom, bottom, groups, False)
                                                for _ in range(arch.bottleneck))
         self.decode_bottleneck = nn.ModuleList(
             _DecoderBlock(bottom, bottom, groups, arch.style_dim, False)
             for _ in range(arch.bottleneck))
-        self.up = nn.ModuleList(_DecoderBlock(widths[i + 1], widths[i], groups, arch.style_dim,
-                                              True)
+        joined = 2 if arch.skip == "concatenate" else 1
+        self.up = nn.ModuleList(_DecoderBlock(joined * widths[i + 1], widths[i], groups,
+                                              arch.style_dim, True)
                                 for i in reversed(range(arch.stages)))
         self.head = nn.Sequential(nn.InstanceNorm2d(arch.width * groups, affine=True), nn.Tanh(),
-                                  nn.Conv2d(arch.width * groups, arch.channels * groups, 1,
-                                            groups=groups))
+                                  nn.Conv2d(arch.width * groups, repeated, 1, groups=groups))
+        initialise(self, arch)
 
     def forward(self, x: torch.Tensor, styles: torch.Tensor) -> torch.Tensor:
         batch, channels, height, width = x.shape
         h = self.from_image(x.repeat(1, self.arch.branches, 1, 1))
-        skips = []
-        for block in self.down:
-            skips.append(h)
-            h = block(h)
+        stage_inputs, stage_outputs = [], []
+        for stage in self.down:
+            stage_inputs.append(h)
+            h = stage(h)
+            stage_outputs.append(h)
         for block in self.encode_bottleneck:
             h = block(h)
         styles = styles.unbind(1)
@@ -176,8 +253,13 @@ class BranchedGenerator(nn.Module):
         bottleneck_styles, stage_styles = styles[:split], styles[split:]
         for block, style in zip(self.decode_bottleneck, bottleneck_styles, strict=True):
             h = block(h, style)
-        for block, style, skip in zip(self.up, stage_styles, reversed(skips), strict=True):
-            h = block(h, style) + skip
+        for block, style, stage_input, stage_output in zip(
+                self.up, stage_styles, reversed(stage_inputs), reversed(stage_outputs),
+                strict=True):
+            if self.arch.skip == "concatenate":
+                h = block(concatenate_per_branch(stage_output, h, self.arch.branches), style)
+            else:
+                h = block(h, style) + stage_input
         return self.head(h).view(batch, self.arch.branches, channels, height, width)
 
 
@@ -198,6 +280,7 @@ class MappingNetwork(nn.Module):
                           nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU(),
                           nn.Linear(hidden, arch.style_blocks * arch.style_dim))
             for _ in range(arch.classes))
+        initialise(self, arch)
 
     def forward(self, z: torch.Tensor, classes: torch.Tensor) -> torch.Tensor:
         shared = self.shared(z)
@@ -212,7 +295,7 @@ class Discriminator(nn.Module):
 
     def __init__(self, arch: Architecture):
         super().__init__()
-        blocks = int(math.log2(arch.image_size)) - 2
+        blocks = arch.discriminator_blocks
         widths = [arch.discriminator_width]
         for _ in range(blocks):
             widths.append(min(widths[-1] * 2, arch.discriminator_max_width))
@@ -221,6 +304,7 @@ class Discriminator(nn.Module):
                                       for i in range(blocks)))
         self.head = nn.Sequential(nn.LeakyReLU(0.2), nn.Conv2d(widths[-1], widths[-1], 4),
                                   nn.LeakyReLU(0.2), nn.Conv2d(widths[-1], arch.classes, 1))
+        initialise(self, arch)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(self.blocks(self.from_image(x))).flatten(1)

@@ -74,6 +74,8 @@ rule dxai_decompose:
         curves="results/dxai/beta_curves/{dataset}.csv",
     params:
         evaluation=DXAI["evaluation"],
+        method_params=DXAI["method_params"],
+        classifier=DXAI_MAIN,
         device=config["device"],
     log:
         "logs/dxai/decompose_{dataset}.log",
@@ -191,6 +193,7 @@ rule dxai_table4:
                      category=DXAI_CATEGORY),
     params:
         stability=DXAI["stability"],
+        method_params=DXAI["method_params"],
         device=config["device"],
     log:
         "logs/dxai/table4.log",
@@ -278,9 +281,14 @@ rule dxai_claims:
         table3="results/dxai/table3.csv",
         table4="results/dxai/table4.csv",
         ablation="results/dxai/ablation.csv",
+        naive="results/dxai/naive.csv",
+        groundtruth="results/dxai/groundtruth.csv",
+        curves=expand("results/dxai/beta_curves/{dataset}.csv", dataset=DXAI["datasets"]),
     output:
         table=report("results/dxai/claims.csv", caption="report/claims.rst",
                      category=DXAI_CATEGORY),
+    params:
+        datasets=DXAI["datasets"],
     log:
         "logs/dxai/claims.log",
     conda:

@@ -1,5 +1,6 @@
 """Qualitative grid of one dataset (Figs. 7 and 15-29): input, DXAI's distinct and agnostic
-parts, then each heatmap method's distinct part (attr / max|attr| * x)."""
+parts, then each heatmap method's distinct part (attr / max|attr| * (x - 0.5), about grey),
+each image explained for its true class with the explained classifier."""
 
 import matplotlib.pyplot as plt
 import torch

@@ -6,7 +6,7 @@ import pandas as pd
 import torch
 
 from common.tracking import Job
-from papers.dxai.evaluation import mask_share
+from papers.dxai.evaluation import UNIFORM_PART, mask_share
 
 
 def dataset_rows(dataset: str, saved: dict) -> list[dict]:
@@ -15,7 +15,7 @@ def dataset_rows(dataset: str, saved: dict) -> list[dict]:
     masks = saved["masks"].float()
     area = masks.flatten(1).mean(1)
     chosen = area > 0
-    rows = [{"dataset": dataset, "method": "mask area (uniform part)",
+    rows = [{"dataset": dataset, "method": UNIFORM_PART,
              "share_in_mask": float(area[chosen].mean()), "images": int(chosen.sum())}]
     for method, part in saved["distinct"].items():
         share = mask_share(part[chosen], masks[chosen])

@@ -1,25 +1,35 @@
 """App. 0.E: the naive baseline. Gradient descent from x on KL(uniform || f(x_a)) gives an
-"agnostic" x_a and a distinct part x - x_a; shown and measured beside DXAI's."""
+"agnostic" x_a and a distinct part x - x_a; shown and measured beside DXAI's and beside a
+random decomposition (Table 1's random row) on the same images, each explained for its true
+class. For every row the KL to uniform of the images and of x - x_distinct (for the naive
+baseline its final x_a), Table 1's beta-AUC, and the size and concentration of the part."""
 
 import matplotlib.pyplot as plt
 import pandas as pd
 import torch
 
+from common.explain import distinct_part, explain
 from common.models import load_classifier
 from common.plotting import save_figure, show_image
 from common.tracking import Job
-from papers.dxai.decompose import naive_agnostic
-from papers.dxai.evaluation import beta_auc, pixel_magnitude
+from papers.dxai.decompose import kl_to_uniform, naive_agnostic
+from papers.dxai.evaluation import NAIVE, RANDOM, REFERENCE, beta_auc, pixel_magnitude
 
 
-def summary(method: str, distinct, x, labels, classifier, betas: int, kl=None) -> dict:
+@torch.no_grad()
+def mean_kl_to_uniform(classifier, images) -> float:
+    return float(kl_to_uniform(classifier(images)).mean())
+
+
+def summary(method: str, distinct, x, labels, classifier, betas: int) -> dict:
     magnitude = pixel_magnitude(distinct).flatten(1)
     return {"method": method, "beta_auc": beta_auc(classifier, x, distinct, labels, betas),
             "mean_abs_distinct": float(distinct.abs().mean()),
             "distinct_energy_in_top_5pct_pixels": float(
                 magnitude.topk(max(1, magnitude.shape[1] // 20), dim=1).values.sum(1)
                 .div(magnitude.sum(1).clamp(min=1e-12)).mean()),
-            "final_kl_to_uniform": None if kl is None else float(kl.mean())}
+            "kl_to_uniform_before": mean_kl_to_uniform(classifier, x),
+            "kl_to_uniform_after": mean_kl_to_uniform(classifier, x - distinct)}
 
 
 def plot(x, parts: dict, pdf: str, png: str) -> None:
@@ -44,13 +54,17 @@ def main(smk) -> None:
         saved = torch.load(smk.input.decompositions, weights_only=True)
         count = settings["images"]
         x, labels = saved["images"][:count].to(job.device), saved["labels"][:count].to(job.device)
-        agnostic, kl = naive_agnostic(classifier, x, settings["step"], settings["iterations"])
-        naive, dxai = x - agnostic, saved["distinct"]["DXAI"][:count].to(job.device)
-        rows = [summary("naive optimisation", naive, x, labels, classifier, smk.params.betas, kl),
-                summary("DXAI", dxai, x, labels, classifier, smk.params.betas)]
+        agnostic, _ = naive_agnostic(classifier, x, settings["step"], settings["iterations"])
+        parts = {NAIVE: x - agnostic,
+                 "DXAI": saved["distinct"]["DXAI"][:count].to(job.device),
+                 RANDOM: distinct_part(explain(classifier, x, labels, RANDOM), x,
+                                       reference=REFERENCE)}
+        rows = [summary(method, part, x, labels, classifier, smk.params.betas)
+                for method, part in parts.items()]
         job.save_table("naive", pd.DataFrame(rows), smk.output.table)
-        plot(x.cpu(), {"naive distinct (scaled)": naive.cpu(), "DXAI distinct (scaled)":
-                       dxai.cpu()}, smk.output.pdf, smk.output.png)
+        plot(x.cpu(), {f"{method} distinct (scaled)": parts[method].cpu()
+                       for method in (NAIVE, "DXAI")},
+             smk.output.pdf, smk.output.png)
         job.log_figure("naive", smk.output.png)
 
 

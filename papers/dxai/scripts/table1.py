@@ -1,4 +1,6 @@
-"""Table 1: per dataset, the normalised AUC of accuracy vs beta of each decomposition."""
+"""Table 1: per dataset, the normalised AUC of accuracy vs beta of each decomposition, for
+each classifier it was explained for and measured with (the ``classifier`` column: the
+explained zoo classifier by its name, or the DXAI model's discriminator)."""
 
 import pandas as pd
 
@@ -10,7 +12,7 @@ def main(smk) -> None:
     with Job(smk) as job:
         columns = {dataset: curve_auc(pd.read_csv(path), "beta")
                    for dataset, path in zip(smk.params.datasets, smk.input.curves, strict=True)}
-        table = pd.DataFrame(columns).rename_axis("method").reset_index()
+        table = pd.DataFrame(columns).rename_axis(["classifier", "method"]).reset_index()
         job.save_table("table1", table, smk.output.table)
 
 

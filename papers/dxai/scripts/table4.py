@@ -11,11 +11,11 @@ import pandas as pd
 import torch
 
 from common.data import load_split
-from common.explain import explain
 from common.models import load_classifier
 from common.tracking import Job
 from papers.dxai.decompose import Decomposer
 from papers.dxai.evaluation import normalised_spread, unit_peak
+from papers.dxai.heatmaps import Layers, heatmap
 from papers.dxai.model import Architecture
 
 
@@ -32,11 +32,13 @@ def dxai_rows(model_files, x, labels, device) -> list[dict]:
     return rows
 
 
-def layer_rows(classifier, x, labels, layers: list[str]) -> list[dict]:
-    maps = {"Grad-CAM": [explain(classifier, x, labels, "gradcam",
-                                 layer=classifier.get_submodule(layer)) for layer in layers],
-            "Internal Influence": [explain(classifier, x, labels, "internal_influence",
-                                           layer=layer) for layer in layers]}
+def layer_rows(classifier, x, labels, layers: list[str], method_params: dict) -> list[dict]:
+    """Grad-CAM and Internal Influence (with ``dxai.method_params``: its grey baseline) at
+    each of ``layers``, and their spread over the layers."""
+    maps = {name: [heatmap(classifier, x, labels, method, Layers(gradcam=layer, influence=layer),
+                           method_params) for layer in layers]
+            for name, method in (("Grad-CAM", "gradcam"),
+                                 ("Internal Influence", "internal_influence"))}
     return [{"method": method, "varies_over": f"layers {', '.join(layers)}", "iteration": None,
              "normalised_std": float(normalised_spread(
                  torch.stack([unit_peak(solution) for solution in solutions])).mean())}
@@ -51,7 +53,7 @@ def main(smk) -> None:
         x = test.images[:settings["images"]].to(job.device)
         labels = test.labels[:settings["images"]].to(job.device)
         rows = dxai_rows(smk.input.models, x, labels, job.device)
-        rows += layer_rows(classifier, x, labels, settings["layers"])
+        rows += layer_rows(classifier, x, labels, settings["layers"], smk.params.method_params)
         job.save_table("table4", pd.DataFrame(rows), smk.output.table)
 
 
