@@ -176,7 +176,6 @@ def test_a_classifier_entry_overrides_its_architectures_training_settings():
     assert training_settings(config, "scenes", "vgg") == vgg
     paper = merged(default_config(), yaml.safe_load((REPO / "config/paper.yaml").read_text()))
     assert training_settings(paper, "tumor", "resnet18") == paper["training"]["resnet18"]
-    assert training_settings(paper, "faces", "resnet18")["options"]["stem"] == "cifar"  # 32 px
 
 
 def test_a_folder_of_scores_files_is_a_study_source():

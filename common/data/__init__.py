@@ -72,5 +72,5 @@ def buildable(config) -> list[str]:
     return [name for name, settings in config["datasets"].items()
             if DATASETS[name].build is not None or settings.get("root") is not None]
 
-__all__ = ["DATASETS", "IMAGENET_PHOTOGRAPHS", "DataIntegrityError", "DatasetSpec", "ImageSplit", "build_dataset",
-           "buildable", "load_manifest", "load_split", "sample_indices"]
+__all__ = ["DATASETS", "IMAGENET_PHOTOGRAPHS", "DataIntegrityError", "DatasetSpec", "ImageSplit",
+           "build_dataset", "buildable", "load_manifest", "load_split", "sample_indices"]

@@ -19,6 +19,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from common import budget
 from papers.dxai.model import (
     Architecture,
     BranchedGenerator,
@@ -60,26 +61,21 @@ class Decomposer(nn.Module):
         return decomposer.eval().requires_grad_(False)
 
     @torch.no_grad()
-    def branches(self, x: torch.Tensor, classes: torch.Tensor,
-                 latent_seed: int = LATENT_SEED) -> torch.Tensor:
-        """psi (B, branches, C, H, W) in [-1, 1] for images ``x`` in [0, 1] under the style
-        of ``classes``, with latents drawn from a generator seeded by ``latent_seed``."""
+    def forward(self, x: torch.Tensor, classes: torch.Tensor,
+                latent_seed: int = LATENT_SEED) -> Decomposition:
+        """The decomposition of images ``x`` in [0, 1] under the style of ``classes``: psi_1
+        (distinct) and the sum of the other branches (agnostic). The latents of all images
+        are drawn at once from a generator seeded by ``latent_seed`` and the images pass in
+        chunks that fit the memory budget, so a call is deterministic whatever the budget."""
         generator = torch.Generator().manual_seed(latent_seed)
         latents = torch.randn(len(x), self.arch.latent_dim, generator=generator).to(x.device)
-        return self.generator(to_signed(x), self.mapping(latents, classes))
 
-    @torch.no_grad()
-    def forward(self, x: torch.Tensor, classes: torch.Tensor, batch_size: int = 64,
-                latent_seed: int = LATENT_SEED) -> Decomposition:
-        """The decomposition for ``classes`` in batches; the batch starting at image i draws
-        its latents from seed ``latent_seed + i``, so a call is deterministic."""
-        distinct, agnostic = [], []
-        for start in range(0, len(x), batch_size):
-            psi = self.branches(x[start:start + batch_size], classes[start:start + batch_size],
-                                latent_seed + start)
-            distinct.append(psi[:, 0] / 2)
-            agnostic.append(psi[:, 1:].sum(1) / 2 + 0.5)
-        return Decomposition(torch.cat(distinct), torch.cat(agnostic))
+        def parts(images, codes, labels) -> torch.Tensor:
+            psi = self.generator(to_signed(images), self.mapping(codes, labels))
+            return torch.stack([psi[:, 0] / 2, psi[:, 1:].sum(1) / 2 + 0.5], dim=1)
+
+        distinct, agnostic = budget.batched(parts, x, latents, classes).unbind(1)
+        return Decomposition(distinct, agnostic)
 
 
 def kl_to_uniform(logits: torch.Tensor) -> torch.Tensor:

@@ -29,6 +29,7 @@ import pandas as pd
 import torch
 from torch import nn
 
+from common import budget
 from common.metrics.faithfulness import fraction_cutoffs, importance_ranks, removal_curve
 
 #: The DXAI authors' zero on [-1, 1] images, grey on the classifiers' [0, 1]: the value a
@@ -52,14 +53,11 @@ def betas(points: int) -> torch.Tensor:
 
 @torch.no_grad()
 def beta_probabilities(model: nn.Module, x: torch.Tensor, distinct: torch.Tensor,
-                       grid: torch.Tensor, batch_size: int = 256) -> torch.Tensor:
-    """Class probabilities (N, len(grid), classes) of x - beta * distinct for each beta."""
-    rows = []
-    for start in range(0, len(x), batch_size):
-        images, parts = x[start:start + batch_size], distinct[start:start + batch_size]
-        rows.append(torch.stack([model(images - beta * parts).softmax(1)
-                                 for beta in grid.tolist()], dim=1))
-    return torch.cat(rows)
+                       grid: torch.Tensor) -> torch.Tensor:
+    """Class probabilities (N, len(grid), classes) of x - beta * distinct for each beta, one
+    chunk of images that fits the memory budget at a time."""
+    return budget.batched(lambda images, parts: torch.stack(
+        [model(images - beta * parts).softmax(1) for beta in grid.tolist()], dim=1), x, distinct)
 
 
 def accuracy_curve(probabilities: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import copy
 import logging
+import math
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -73,6 +74,7 @@ class Settings:
     checkpoint_every: int
     augment: bool
     weights: LossWeights = field(default_factory=LossWeights)
+    probe_images: int = 64  # held-out images decomposed at every evaluation
 
     @classmethod
     def from_config(cls, training: dict, weights: dict) -> Settings:
@@ -309,6 +311,15 @@ def ema_state(nets: Networks) -> dict:
                                  ("mapping", nets.mapping_ema))}
 
 
+def _require_finite(terms: dict[str, float], run: Run, iteration: int) -> None:
+    """Stop a run whose losses left the real numbers: its networks would be NaN from here on
+    while the job went on to write them as a trained model."""
+    broken = sorted(name for name, value in terms.items() if not math.isfinite(value))
+    if broken:
+        raise FloatingPointError(f"DXAI run {run.checkpoint.with_suffix('')} (seed {run.seed}): "
+                                 f"loss terms {broken} are not finite at iteration {iteration}")
+
+
 def train(run: Run, classifier: nn.Module, images: torch.Tensor, labels: torch.Tensor,
           probe, device: str, stop_after: int | None = None,
           on_evaluate=None) -> tuple[Networks, list[dict], list[dict]]:
@@ -330,9 +341,11 @@ def train(run: Run, classifier: nn.Module, images: torch.Tensor, labels: torch.T
     for iteration in tqdm(range(start, end), desc="DXAI iterations", initial=start,
                           total=run.settings.iterations, mininterval=5):
         batch = draw_batch(images, labels, run.arch, run.settings, run.seed, iteration, device)
-        for name, value in train_step(nets, classifier, batch, optim, run.settings).items():
-            sums[name] = sums.get(name, 0.0) + value
         done = iteration + 1
+        terms = train_step(nets, classifier, batch, optim, run.settings)
+        _require_finite(terms, run, done)
+        for name, value in terms.items():
+            sums[name] = sums.get(name, 0.0) + value
         if done % run.settings.evaluate_every == 0 or done == run.settings.iterations:
             steps = done - (history[-1]["iteration"] if history else 0)
             record = {"iteration": done, **{k: v / steps for k, v in sums.items()}, **probe(nets)}

@@ -23,7 +23,6 @@ from papers.dxai.evaluation import beta_auc
 from papers.dxai.model import Architecture
 from papers.dxai.training import LossWeights, Run, Settings, ema_state, psnr, train
 
-PROBE_IMAGES = 64
 LOGGED_IMAGES = 8
 
 
@@ -37,23 +36,23 @@ def main(smk) -> None:
                             classes=len(split.classes), **params.settings["architecture"])
         settings = Settings(**params.settings["training"],
                             weights=LossWeights(**params.settings["loss_weights"]))
-        probe_x = held_out.images[:PROBE_IMAGES].to(job.device)
-        probe_y = held_out.labels[:PROBE_IMAGES].to(job.device)
+        probe_x = held_out.images[:settings.probe_images].to(job.device)
+        probe_y = held_out.labels[:settings.probe_images].to(job.device)
+        latest = {}  # the probe's decomposition, shown by log_evaluation without a second pass
 
         def probe(nets) -> dict:
             decomposer = Decomposer.from_state(arch, ema_state(nets)).to(job.device)
-            parts = decomposer(probe_x, probe_y)
+            latest["parts"] = parts = decomposer(probe_x, probe_y)
             return {"psnr": float(psnr(parts.reconstruction, probe_x).mean()),
                     "beta_auc": float(beta_auc(classifier, probe_x, parts.distinct, probe_y))}
 
         def log_evaluation(record: dict, nets) -> None:
             job.log(record, step=record["iteration"])
-            decomposer = Decomposer.from_state(arch, ema_state(nets)).to(job.device)
-            shown = probe_x[:LOGGED_IMAGES]
-            parts = decomposer(shown, probe_y[:LOGGED_IMAGES])
+            parts, shown = latest["parts"], slice(0, LOGGED_IMAGES)
             job.log_images("input | distinct + 0.5 | agnostic | reconstruction",
-                           torch.cat([shown, parts.distinct + 0.5, parts.agnostic,
-                                      parts.reconstruction]), step=record["iteration"])
+                           torch.cat([probe_x[shown], parts.distinct[shown] + 0.5,
+                                      parts.agnostic[shown], parts.reconstruction[shown]]),
+                           step=record["iteration"])
 
         run = Run(arch, settings, int(params.seed), Path(smk.output.model + ".checkpoint"),
                   keep_snapshots=bool(params.snapshots))
