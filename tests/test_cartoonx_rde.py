@@ -7,7 +7,12 @@ import torch
 from torch import nn
 
 from common import budget
-from papers.cartoonx.rate_distortion import keep_top, randomise_top, rank_positions
+from papers.cartoonx.rate_distortion import (
+    keep_top,
+    randomise_top,
+    rank_positions,
+    top_selection,
+)
 from papers.cartoonx.rde import (
     Pixels,
     RDEConfig,
@@ -71,6 +76,54 @@ def test_dwt_round_trip_and_all_ones_explanation_is_the_greyscale_image(size):
     ones = [torch.ones(len(x), 1, *part.shape[2:]) for part in parts]
     torch.testing.assert_close(wavelet.visualise(ones, x), x.mean(1, keepdim=True),
                                atol=1e-5, rtol=0)
+
+
+def pywt_coefficients(size: int, wavelet: str, levels: int) -> int:
+    """The number of coefficient positions of one channel, counted by PyWavelets."""
+    low, *details = pywt.wavedec2(np.zeros((size, size)), wavelet, mode="zero", level=levels)
+    return low.size + sum(3 * detail[0].size for detail in details)
+
+
+@pytest.mark.parametrize("size, levels, per_pixel", [(32, 2, 1.422), (64, 3, 1.252),
+                                                     (128, 4, 1.130), (256, 5, 1.066)])
+def test_db3_decomposes_only_as_deep_as_the_image_supports(size, levels, per_pixel):
+    """The paper's J = 5 at 256 px; fewer levels at smaller sizes, as PyWavelets would
+    choose for a 6-tap filter, and the coefficient positions are PyWavelets' count."""
+    wavelet = Wavelet("db3", 5, "zero")
+    assert wavelet.levels_for((size, size)) == levels == pywt.dwt_max_level(size, 6)
+    parts = wavelet.analyse(torch.zeros(1, 1, size, size))
+    assert len(parts) == levels + 1
+    count = sum(part[0, 0].numel() for part in parts)
+    assert count == pywt_coefficients(size, "db3", levels)
+    assert count / size ** 2 == pytest.approx(per_pixel, abs=5e-4)
+    assert count <= pywt_coefficients(size, "db3", 5)  # five levels: 1.69 per pixel at 32 px
+
+
+def test_levels_is_the_most_scales_and_every_transform_has_at_least_one():
+    assert Wavelet("db3", 2, "zero").levels_for((256, 256)) == 2
+    assert Wavelet("haar", 5, "zero").levels_for((32, 32)) == 5  # 2 taps: 32 px supports 5
+    assert Wavelet("db3", 5, "zero").levels_for((64, 36)) == 2  # the shorter side decides
+    assert Wavelet("db3", 5, "zero").levels_for((4, 4)) == 1
+    x = torch.rand(1, 3, 4, 4, generator=torch.Generator().manual_seed(0))
+    wavelet = Wavelet("db3", 5, "zero")
+    torch.testing.assert_close(wavelet.synthesise(wavelet.analyse(x), x.shape[-2:]), x,
+                               atol=1e-5, rtol=0)
+
+
+def test_masks_fractions_and_normalised_l1_count_the_coefficients_of_the_applied_transform():
+    """At 32 px CartoonX with the paper's J = 5 masks 2 levels' coefficients (1456), not
+    five levels' (1735): the fraction kept and ||s||_1 / k are over those 1456."""
+    x = images(1, 32)
+    result = cartoonx(tiny_cnn(), x, quick(steps=0, levels=5))
+    entries = pywt_coefficients(32, "db3", 2)
+    assert sum(mask[0].numel() for mask in result.masks) == entries == 1456
+    selection = top_selection(result.masks, 0.1, torch.Generator().manual_seed(0))
+    assert sum(int(chosen.sum()) for chosen in selection) == round(0.1 * entries)
+    half = [0.5 * mask for mask in result.masks]
+    shrunk = [mask.clone() for mask in half]
+    shrunk[0].zero_()  # drop the approximation band: l1 falls by its share of the entries
+    expected = 0.5 * (entries - result.masks[0][0].numel()) / entries
+    torch.testing.assert_close(normalised_l1(shrunk), torch.tensor([expected]))
 
 
 def test_zero_steps_give_all_ones_masks_shared_across_channels():

@@ -84,6 +84,12 @@ MALFORMED = [
     (["cartoonx", "evaluations", "cars_resnet18", "heatmap_methods"], ["gradcan"],
      "cartoonx.evaluations.cars_resnet18.heatmap_methods"),
     (["cartoonx", "runtime", "model"], "efficientnet_lite0", "cartoonx.runtime.model"),
+    (["cartoonx", "sensitivity", "perturbations"], ["gaussian"],
+     "cartoonx.sensitivity.perturbations"),  # Fig. 8b's claim compares gaussian and zero
+    (["cartoonx", "sensitivity", "wavelets"], ["db3", "sym4"],
+     "cartoonx.sensitivity.wavelets"),  # Fig. 8c's claim needs Haar
+    (["cartoonx", "sensitivity", "sparsity"], [10], "cartoonx.sensitivity.sparsity"),
+    (["cartoonx", "chance_draws"], 0, "cartoonx.chance_draws"),
     (["classifiers", 0, "training"], {"epoch": 3}, "classifiers[0].training"),
     (["survey", "methods"], ["saliency", "gradcam"], "survey.methods"),
     (["survey", "methods"], ["saliency", "gradcam", "fem", "no_such_method"], "survey.methods"),

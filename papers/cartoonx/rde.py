@@ -14,6 +14,10 @@ itself.
 
 Choices where the paper is silent or loose, and why:
 
+- The paper's J = 5 scales (at 256 px) is the most a transform uses: a smaller
+  image gets only as many as its side supports (``Wavelet.levels_for``, PyWavelets'
+  dwt_max_level rule), so that small images are not decomposed into coefficients
+  of the zero padding.
 - ``sparsity`` is the paper's "lambda k": the l1 term is lambda ||s||_1 / k with
   k the number of mask entries of one image (the authors' code divides by k too).
 - Adaptive Gaussian noise (Eq. 5, population std) has one partition per part of
@@ -44,6 +48,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from typing import Any
 
+import pywt
 import torch
 from pytorch_wavelets import DWTForward, DWTInverse
 from torch import Tensor, nn
@@ -108,10 +113,11 @@ class RDEConfig:
     Paper scale: Adam with ``lr`` 1e-3, L = ``samples`` = 64 noise samples,
     N = ``steps`` = 2000 on 256 x 256 images (resize before calling); ``sparsity``
     ("lambda k") in [20, 80] for CartoonX and [3, 20] for Pixel RDE, so the
-    default 20 lies in both ranges; db3 wavelet, J = ``levels`` = 5, zero padding
-    (``wavelet``, ``levels`` and ``mode`` are ignored by Pixel RDE). How many images
-    and noise samples go through the model at once is the memory budget's
-    (:mod:`common.budget`), not a setting: it does not change the result.
+    default 20 lies in both ranges; db3 wavelet, J = 5 scales, zero padding
+    (``wavelet``, ``levels`` and ``mode`` are ignored by Pixel RDE). ``levels`` is
+    the most scales: smaller images get fewer (``Wavelet.levels_for``), 5 at 256 px.
+    How many images and noise samples go through the model at once is the memory
+    budget's (:mod:`common.budget`), not a setting: it does not change the result.
     ``progress`` shows a tqdm bar.
     """
 
@@ -172,14 +178,38 @@ class Representation(ABC):
 
 
 class Wavelet(Representation):
-    """DWT coefficients (pytorch_wavelets): [yl (B,C,h,w), yh_1 (B,C,3,h_1,w_1), ..., yh_J]."""
+    """DWT coefficients (pytorch_wavelets): [yl (B,C,h,w), yh_1 (B,C,3,h_1,w_1), ..., yh_J].
+
+    ``levels`` is the most scales J the transform may use. An image whose shorter
+    side has n pixels gets J = min(levels, pywt.dwt_max_level(n, filter length)),
+    at least 1: no more levels than the signal supports, each level's input still
+    as long as the filter. With db3 (6 taps) that is the paper's J = 5 at 256 px,
+    and 4, 3 and 2 at 128, 64 and 32 px, where five levels would add coefficients
+    made mostly of the zero padding (1.69 coefficients per pixel at 32 px instead
+    of 1.42). Every mask, fraction and normalised l1 counts the coefficients of
+    the transform actually applied.
+    """
 
     def __init__(self, wavelet: str = "db3", levels: int = 5, mode: str = "zero"):
-        self.forward_transform = DWTForward(J=levels, wave=wavelet, mode=mode)
+        self.wavelet, self.levels, self.mode = wavelet, levels, mode
+        self.filter_length = pywt.Wavelet(wavelet).dec_len
         self.inverse_transform = DWTInverse(wave=wavelet, mode=mode)
+        self._forward_transforms: dict[int, DWTForward] = {}
+
+    def levels_for(self, size: Size) -> int:
+        """The scales J used for images of ``size`` (H, W)."""
+        supported = pywt.dwt_max_level(min(size[-2:]), self.filter_length)
+        return max(1, min(self.levels, supported))
+
+    def _forward(self, levels: int) -> DWTForward:
+        if levels not in self._forward_transforms:
+            self._forward_transforms[levels] = DWTForward(J=levels, wave=self.wavelet,
+                                                          mode=self.mode)
+        return self._forward_transforms[levels]
 
     def analyse(self, x):
-        low, high = self.forward_transform.to(x.device, x.dtype)(x)
+        forward = self._forward(self.levels_for(x.shape[-2:]))
+        low, high = forward.to(x.device, x.dtype)(x)
         return [low, *high]
 
     def synthesise(self, parts, size):
@@ -188,9 +218,7 @@ class Wavelet(Representation):
 
     def visualise(self, masks, x):
         """CartoonX: IDWT(s * DWT(greyscale x)) clamped to [0, 1] (end of Algorithm 1)."""
-        grey = self.analyse(x.mean(1, keepdim=True))
-        masked = [mask * part for mask, part in zip(masks, grey, strict=True)]
-        return self.synthesise(masked, x.shape[-2:]).clamp(0, 1)
+        return kept_image(self, masks, x)
 
 
 class Pixels(Representation):
@@ -204,6 +232,18 @@ class Pixels(Representation):
 
     def visualise(self, masks, x):
         return masks[0]
+
+
+def kept_image(representation: Representation, masks: Sequence[Tensor], x: Tensor) -> Tensor:
+    """What the masks keep of the greyscale image, in pixel space (B, 1, H, W) in [0, 1].
+
+    clamp(f(s * h(grey x)), 0, 1): CartoonX's explanation; for Pixel RDE the
+    mask times the greyscale image. One view in which the explanations of any
+    two representations can be compared (``papers.cartoonx.agreement``).
+    """
+    parts = representation.analyse(x.mean(1, keepdim=True))
+    masked = [mask * part for mask, part in zip(masks, parts, strict=True)]
+    return representation.synthesise(masked, x.shape[-2:]).clamp(0, 1)
 
 
 # --------------------------------------------------------------------------- noise

@@ -99,7 +99,7 @@ rule cartoonx_lambda_sweep:
     params:
         evaluation=lambda wildcards: CARTOONX_EVALUATIONS[wildcards.evaluation],
         weights=lambda wildcards, input: input.get("weights"),
-        settings=plan.settings(config, "rde", "lambda_sweep"),
+        settings=plan.settings(config, "rde", "lambda_sweep", "chance_draws"),
         device=config["device"],
     log:
         "logs/cartoonx/lambda_sweep_{evaluation}.log",
@@ -119,6 +119,8 @@ rule cartoonx_sensitivity:
         **plan.evaluation_files(config, CARTOONX["figure5"]),
     output:
         scores="results/cartoonx/sensitivity.csv",
+        agreement="results/cartoonx/sensitivity_agreement.csv",
+        curves="results/cartoonx/sensitivity_rate_distortion.csv",
         pdf="results/cartoonx/figure8.pdf",
         png=report("results/cartoonx/figure8.png", caption="report/sensitivity.rst",
                    category="CartoonX"),
@@ -126,7 +128,8 @@ rule cartoonx_sensitivity:
         evaluation={**CARTOONX_EVALUATIONS[CARTOONX["figure5"]],
                     "image_size": CARTOONX["sensitivity"]["image_size"]},
         weights=lambda wildcards, input: input.get("weights"),
-        settings=plan.settings(config, "rde", "sparsity", "sensitivity"),
+        settings=plan.settings(config, "rde", "sparsity", "sensitivity", "rate_distortion",
+                               "chance_draws"),
         device=config["device"],
     log:
         "logs/cartoonx/sensitivity.log",
@@ -173,7 +176,8 @@ rule cartoonx_claims:
         sweep=f"results/cartoonx/lambda_sweep_{CARTOONX_SWEEP}.csv",
         stability=f"results/cartoonx/lambda_stability_{CARTOONX_SWEEP}.csv",
         runtime="results/cartoonx/runtime.csv",
-        sensitivity="results/cartoonx/sensitivity.csv",
+        agreement="results/cartoonx/sensitivity_agreement.csv",
+        perturbation_curves="results/cartoonx/sensitivity_rate_distortion.csv",
     output:
         table=report("results/cartoonx/claims.csv", caption="report/claims.rst",
                      category="CartoonX"),
@@ -181,7 +185,6 @@ rule cartoonx_claims:
         curve_evaluations=list(CARTOONX_EVALUATIONS),
         sweep_evaluation=CARTOONX_SWEEP,
         low_rate=CARTOONX["rate_distortion"]["low_rate"],
-        sparsity=CARTOONX["sparsity"],
     log:
         "logs/cartoonx/claims.log",
     conda:

@@ -4,7 +4,9 @@ For every method of the evaluation's explanations file: CartoonX ranks wavelet
 coefficients by its mask, Pixel RDE and every heatmap method rank pixels; a
 constant mask in either representation is the random-ordering baseline. Each
 point is the softmax l2 distortion averaged over noise draws, then over images.
-Writes the curves (CSV, with standard errors over images) and the figure.
+Writes the curves (CSV, with standard errors over images and each method's
+``components_per_pixel``: the positions it ranks per pixel, above 1 for the
+zero-padded DWT) and the figure.
 """
 
 import pandas as pd
@@ -12,11 +14,10 @@ import torch
 
 from common.plotting import plt, save_figure
 from common.tracking import Job
-from papers.cartoonx.evaluation import load_model, pixel_relevance, softmax_l2
-from papers.cartoonx.rate_distortion import keep_top, randomise_top
+from papers.cartoonx.evaluation import load_model, pixel_relevance
+from papers.cartoonx.rate_distortion import components_per_pixel, distortion_curves, summarise
 from papers.cartoonx.rde import Pixels, Wavelet
 
-CURVES = {"keep": keep_top, "randomise": randomise_top}
 RANDOM_WAVELET, RANDOM_PIXELS = "random (wavelet)", "random (pixels)"
 
 
@@ -32,22 +33,6 @@ def rankings(record: dict, wavelet: Wavelet) -> dict[str, tuple[list, object]]:
                                for part in coefficients], wavelet)
     ranked[RANDOM_PIXELS] = ([torch.ones_like(record["images"][:, :1])], pixels)
     return ranked
-
-
-def curve_rows(model, x, masks, representation, fractions, draws, seed, device):
-    """Rows (curve, fraction, image, distortion) of one method, averaged over the draws."""
-    rows = []
-    masks = [mask.to(device) for mask in masks]
-    for curve, obfuscate in CURVES.items():
-        for fraction in fractions:
-            generator = torch.Generator(device=device).manual_seed(seed)
-            total = torch.zeros(len(x), device=device)
-            for _ in range(draws):
-                total += softmax_l2(model, x, obfuscate(x, masks, fraction, generator,
-                                                       representation))
-            rows += [{"curve": curve, "fraction": fraction, "image": image, "distortion": value}
-                     for image, value in enumerate((total / draws).tolist())]
-    return rows
 
 
 def draw(summary: pd.DataFrame, title: str):
@@ -77,14 +62,15 @@ def main(smk) -> None:
         wavelet = Wavelet(rde["wavelet"], rde["levels"], rde["mode"])
         x = record["images"].to(job.device)
         rows = []
+        size = tuple(x.shape[-2:])
         for method, (masks, representation) in rankings(record, wavelet).items():
-            for row in curve_rows(model, x, masks, representation,
-                                  settings["rate_distortion"]["fractions"],
-                                  settings["rate_distortion"]["draws"], settings["seed"],
-                                  job.device):
-                rows.append({"method": method, **row})
-        curves = (pd.DataFrame(rows).groupby(["method", "curve", "fraction"])["distortion"]
-                  .agg(mean="mean", sem="sem", n="count").reset_index().round(6))
+            per_pixel = components_per_pixel(masks, size)
+            rows += [{"method": method, "components_per_pixel": per_pixel, **row}
+                     for row in distortion_curves(model, x, masks, representation,
+                                                  settings["rate_distortion"]["fractions"],
+                                                  settings["rate_distortion"]["draws"],
+                                                  settings["seed"])]
+        curves = summarise(rows, ["method", "components_per_pixel", "curve", "fraction"]).round(6)
         job.save_table("curves", curves, smk.output.curves)
         save_figure(draw(curves.fillna(0.0), smk.wildcards.evaluation),
                     smk.output.pdf, smk.output.png)

@@ -20,10 +20,8 @@ from common.data import load_split
 from common.explain import explain
 from common.models.pretrained import load_imagenet_classifier, untrained_imagenet_architecture
 from common.tracking import Job
-from papers.cartoonx.evaluation import select_images
+from papers.cartoonx.evaluation import PAPER_SECONDS, select_images
 from papers.cartoonx.rde import config_from_dict, explain_rde, representation_for
-
-PAPER_SECONDS = {"cartoonx": 45.10, "pixel_rde": 34.09, "integrated_gradients": 0.48}
 
 
 def synchronise(device: str) -> None:

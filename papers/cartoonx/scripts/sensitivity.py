@@ -2,30 +2,50 @@
 
 Each panel changes one setting of the configured CartoonX run (``cartoonx.rde``
 and ``cartoonx.sparsity``) and explains the chosen images again: (a) lambda k
-for CartoonX and Pixel RDE, (b) adaptive Gaussian vs zero perturbations, (c) the
-mother wavelet, (d) the distortion measure. Writes the figure and a table with,
-per variant and image, the softmax l2 distortion, ||s||_1 / k, and the PCC of the
-explanation with that of the configured run of the same method.
+for CartoonX and Pixel RDE, (b) the perturbations, (c) the mother wavelets,
+(d) the distortion measures, the configured value among them; the configured
+run is repeated with the next noise seed, the run-to-run variation that any
+effect of a setting is measured against. Writes the figure and three tables:
+
+- scores: per variant and image, the softmax l2 distortion and ||s||_1 / k;
+- agreement: per image, the PCC of two explanations with its chance level
+  (``papers.cartoonx.agreement``): (a) neighbouring lambdas of each method, in
+  both views; (c) every pair of wavelets, (d) every pair of distortions and
+  (seed) the two seeds, in the kept-image view;
+- curves: (b) Fig. 7a's keep curve of every perturbation's mask and of a random
+  ordering, the coefficients not kept randomised with each perturbation in turn.
 """
 
 import pandas as pd
+import torch
 
-from common.metrics.comparison import pcc
 from common.plotting import plt, save_figure, show_image
 from common.tracking import Job
+from papers.cartoonx.agreement import VIEWS, all_pairs, comparison_rows, neighbours
 from papers.cartoonx.evaluation import evaluation_inputs, expected_softmax_l2
+from papers.cartoonx.rate_distortion import distortion_curves, summarise
 from papers.cartoonx.rde import RDEConfig, config_from_dict, explain_rde, representation_for
 
+METHODS = ("cartoonx", "pixel_rde")
 PANELS = {"sparsity": "a", "perturbation": "b", "wavelet": "c", "distortion": "d"}
+#: The key of ``cartoonx.sensitivity`` that lists the values of each panel but (a).
+LISTS = {"perturbation": "perturbations", "wavelet": "wavelets", "distortion": "distortions"}
+
+
+def panel_values(settings: dict, setting: str) -> list:
+    """The values of one panel: the lambda grid, or the configured value and those listed."""
+    sensitivity = settings["sensitivity"]
+    if setting == "sparsity":
+        return list(dict.fromkeys(sensitivity["sparsity"]))
+    return list(dict.fromkeys([settings["rde"][setting], *sensitivity[LISTS[setting]]]))
 
 
 def variants(settings: dict) -> list[tuple[str, str, object]]:
     """(panel setting, method, value) for every explanation of the figure, in drawing order."""
-    sensitivity = settings["sensitivity"]
-    chosen = [("sparsity", method, value) for method in ("cartoonx", "pixel_rde")
-              for value in sensitivity["sparsity"]]
-    for setting in ("perturbation", "wavelet", "distortion"):
-        chosen += [(setting, "cartoonx", value) for value in sensitivity[f"{setting}s"]]
+    chosen = [("sparsity", method, value) for method in METHODS
+              for value in panel_values(settings, "sparsity")]
+    for setting in LISTS:
+        chosen += [(setting, "cartoonx", value) for value in panel_values(settings, setting)]
     return chosen
 
 
@@ -35,8 +55,9 @@ def variant_config(settings: dict, method: str, setting: str, value) -> RDEConfi
                              "sparsity": settings["sparsity"][method], setting: value})
 
 
-def explain_all(model, x, settings) -> tuple[dict, pd.DataFrame]:
-    """Explanations keyed by (setting, method, value), and their scores per image.
+def explain_all(model, x, settings) -> tuple[dict, dict, pd.DataFrame]:
+    """Results keyed by (setting, method, value), CartoonX's configured run under two seeds,
+    and the scores per variant and image.
 
     A variant equal to the configured run (db3 among the wavelets, say) is
     computed once: results are cached by method and settings.
@@ -49,21 +70,63 @@ def explain_all(model, x, settings) -> tuple[dict, pd.DataFrame]:
                                                 config)
         return cache[method, config]
 
-    explanations, rows = {}, []
-    base = {method: run(method, variant_config(settings, method, "seed", settings["seed"]))
-            .explanation for method in ("cartoonx", "pixel_rde")}
+    results, rows = {}, []
     for setting, method, value in variants(settings):
         config = variant_config(settings, method, setting, value)
-        result = run(method, config)
-        explanations[setting, method, value] = result.explanation
+        result = results[setting, method, value] = run(method, config)
         scores = {"distortion": expected_softmax_l2(model, x, result, config),
-                  "normalised_l1": result.l1[-1],
-                  "pcc_with_configured": pcc(result.explanation, base[method])}
+                  "normalised_l1": result.l1[-1]}
         rows += [{"panel": PANELS[setting], "setting": setting, "method": method,
                   "value": str(value), "image": image,
                   **{name: float(values[image]) for name, values in scores.items()}}
                  for image in range(len(x))]
-    return explanations, pd.DataFrame(rows)
+    seed = settings["seed"]
+    seeds = {f"seed {value}": run("cartoonx", variant_config(settings, "cartoonx", "seed", value))
+             for value in (seed, seed + 1)}
+    return results, seeds, pd.DataFrame(rows)
+
+
+def agreement_table(x, results: dict, seeds: dict, settings: dict) -> pd.DataFrame:
+    """PCC and chance level per image: (a) neighbouring lambdas of each method in both views;
+    (c) and (d) every pair of values, and the two seeds, in the kept-image view."""
+    draws, seed = settings["chance_draws"], settings["seed"]
+
+    def panel(setting, method):
+        return {value: results[setting, method, value]
+                for value in panel_values(settings, setting)}
+
+    rows = []
+    for method in METHODS:
+        lambdas = panel("sparsity", method)
+        rows += comparison_rows(lambdas, neighbours(lambdas), x, VIEWS, draws, seed,
+                                panel="a", method=method)
+    for setting in ("wavelet", "distortion"):
+        values = panel(setting, "cartoonx")
+        rows += comparison_rows(values, all_pairs(values), x, ("kept",), draws, seed,
+                                panel=PANELS[setting], method="cartoonx")
+    rows += comparison_rows(seeds, [tuple(seeds)], x, ("kept",), draws, seed, panel="seed",
+                            method="cartoonx")
+    return pd.DataFrame(rows)
+
+
+def perturbation_curves(model, x, results: dict, settings: dict) -> pd.DataFrame:
+    """(b): Fig. 7a's keep curve (softmax l2) of each perturbation's mask and a random
+    ordering (a constant mask), the coefficients not kept randomised with each perturbation."""
+    values = panel_values(settings, "perturbation")
+    masks = {value: results["perturbation", "cartoonx", value] for value in values}
+    configured = masks[settings["rde"]["perturbation"]]
+    rankings = {**{value: result.masks for value, result in masks.items()},
+                "random": [torch.ones_like(mask) for mask in configured.masks]}
+    rate_distortion = settings["rate_distortion"]
+    rows = []
+    for randomisation in values:
+        for mask, ranking in rankings.items():
+            rows += [{"mask": mask, "randomisation": randomisation, **row}
+                     for row in distortion_curves(model, x, ranking, configured.representation,
+                                                  rate_distortion["fractions"],
+                                                  rate_distortion["draws"], settings["seed"],
+                                                  randomisation, curves=("keep",))]
+    return summarise(rows, ["mask", "randomisation", "curve", "fraction"])
 
 
 def draw(x, explanations: dict):
@@ -95,8 +158,13 @@ def main(smk) -> None:
         model, x, _, _ = evaluation_inputs(smk, job.device, settings["sensitivity"]["images"],
                                            spec["image_size"], key="cartoonx.sensitivity.images",
                                            seed=settings["seed"])
-        explanations, scores = explain_all(model, x, settings)
+        results, seeds, scores = explain_all(model, x, settings)
         job.save_table("sensitivity", scores.round(6), smk.output.scores)
+        job.save_table("agreement", agreement_table(x, results, seeds, settings),
+                       smk.output.agreement)  # unrounded: the chance correction divides
+        job.save_table("curves", perturbation_curves(model, x, results, settings).round(6),
+                       smk.output.curves)
+        explanations = {key: result.explanation for key, result in results.items()}
         save_figure(draw(x, explanations), smk.output.pdf, smk.output.png)
         job.log_figure("figure8", smk.output.png)
 
