@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 CORES ?= all
 
-.PHONY: reproduce test browser report lint clean
+.PHONY: reproduce test browser report lint clean paper-miniature
 
 $(INSTALLED): requirements.txt requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,6 +29,14 @@ browser:
 	elif command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
 		apt-get update -qq && apt-get install -y -qq chromium chromium-driver >/dev/null; \
 	else echo "chromium/chromedriver missing: install them to run tests/test_pv_browser.py"; fi
+
+## The paper miniature: config/paper.yaml at small counts on fabricated sources served on
+## 127.0.0.1, in a copy under .miniature-run/; prints each rule's time and peak memory with its
+## extrapolation to the paper's counts. DEVICE=cuda runs it on a GPU.
+DEVICE ?= cpu
+paper-miniature: $(INSTALLED)
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m common.miniature.run --device $(DEVICE) \
+		--cores $(if $(filter all,$(CORES)),$$(nproc),$(CORES))
 
 ## Build the Snakemake HTML report of the last run.
 report: $(INSTALLED)

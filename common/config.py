@@ -6,6 +6,7 @@ Errors name the offending key as a dotted path (``training.simple.epochs``,
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 from collections.abc import Mapping
 from pathlib import Path
@@ -17,6 +18,26 @@ import yaml
 from common import PROJECT_ROOT
 
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "workflow" / "schemas" / "config.schema.yaml"
+
+
+def merged(base: Mapping[str, Any], overlay: Mapping[str, Any]) -> dict[str, Any]:
+    """``overlay`` laid over ``base`` as Snakemake merges ``--configfile`` files: nested
+    mappings update key by key, anything else (lists included) is replaced whole. Neither
+    argument is changed, nor shares a mutable part with the result."""
+    result = copy.deepcopy(dict(base))
+    for key, value in overlay.items():
+        nested = isinstance(value, Mapping) and isinstance(result.get(key), Mapping)
+        result[key] = merged(result[key], value) if nested else copy.deepcopy(value)
+    return result
+
+
+def layered(*files: str | Path, root: Path = PROJECT_ROOT) -> dict[str, Any]:
+    """config/config.yaml with the YAML ``files`` (paths relative to ``root``) laid over it
+    in order: the configuration ``snakemake --configfile <files>`` runs with."""
+    config = yaml.safe_load((root / "config" / "config.yaml").read_text())
+    for file in files:
+        config = merged(config, yaml.safe_load((root / file).read_text()) or {})
+    return config
 
 
 class ConfigError(ValueError):

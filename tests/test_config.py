@@ -1,27 +1,14 @@
 """The configuration schema rejects malformed values, naming the key, before any job."""
 
-import copy
-
 import pytest
 import yaml
 from conftest import REPO, snakemake
 
-from common.config import ConfigError, training_settings, validate_config
+from common.config import ConfigError, merged, training_settings, validate_config
 
 
 def default_config() -> dict:
     return yaml.safe_load((REPO / "config" / "config.yaml").read_text())
-
-
-def merged(base: dict, overlay: dict) -> dict:
-    """Snakemake's --configfile merge: nested mappings update key by key."""
-    result = copy.deepcopy(base)
-    for key, value in overlay.items():
-        if isinstance(value, dict) and isinstance(result.get(key), dict):
-            result[key] = merged(result[key], value)
-        else:
-            result[key] = value
-    return result
 
 
 def test_shipped_configs_are_valid():

@@ -301,3 +301,20 @@ def test_mask_share_and_spread_known_answers():
     assert normalised_spread(same).abs().max() == 0
     two = torch.stack([torch.zeros(1, 4), torch.ones(1, 4)])  # std 0.5, range 1
     assert normalised_spread(two).tolist() == pytest.approx([0.5])
+
+
+def test_a_decomposition_does_not_depend_on_the_memory_budget():
+    """The latents are drawn for all images at once, the images pass in budget-sized chunks."""
+    from common import budget
+    from papers.dxai.decompose import Decomposer
+
+    torch.manual_seed(0)
+    decomposer = Decomposer(TINY).eval()
+    x = torch.rand(5, TINY.channels, TINY.image_size, TINY.image_size)
+    classes = torch.tensor([0, 1, 0, 1, 1])
+    with budget.limited(64):
+        whole = decomposer(x, classes)
+    with budget.limited(2):
+        chunked = decomposer(x, classes)
+    torch.testing.assert_close(chunked.distinct, whole.distinct, atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(chunked.agnostic, whole.agnostic, atol=1e-5, rtol=1e-5)

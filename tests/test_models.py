@@ -3,6 +3,7 @@
 import pytest
 import torch
 
+from common import budget
 from common.data import ImageSplit, peppers
 from common.models import build_classifier
 from common.models.train import TrainSettings, predict, train
@@ -67,8 +68,10 @@ def test_checkpoint_of_other_settings_is_not_resumed(tmp_path):
 def test_predict_batches_match_one_pass():
     model = build_classifier("simple", num_classes=3, image_size=32).eval()
     images = _data(10).images
-    together = predict(model, images, "cpu", batch_size=10)
-    batched = predict(model, images, "cpu", batch_size=3)
+    with budget.limited(10):
+        together = predict(model, images, "cpu")
+    with budget.limited(3):
+        batched = predict(model, images, "cpu")
     assert torch.allclose(together, batched, atol=1e-6)
     assert torch.allclose(together.sum(1), torch.ones(10))
 

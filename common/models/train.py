@@ -17,6 +17,7 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm import tqdm
 
+from common import budget
 from common.data import ImageSplit
 from common.io import atomic_path
 
@@ -150,11 +151,10 @@ def _train_epoch(model, optimiser, data: ImageSplit, settings: TrainSettings,
 
 
 @torch.no_grad()
-def predict(model: nn.Module, images: torch.Tensor, device: str, multi_label: bool = False,
-            batch_size: int = 256) -> torch.Tensor:
-    """Class probabilities (softmax, or per-label sigmoid), in batches, on the CPU."""
+def predict(model: nn.Module, images: torch.Tensor, device: str,
+            multi_label: bool = False) -> torch.Tensor:
+    """Class probabilities (softmax, or per-label sigmoid), in chunks that fit the memory
+    budget, on the CPU."""
     model.eval().to(device)
     activation = torch.sigmoid if multi_label else (lambda logits: logits.softmax(1))
-    chunks = [activation(model(images[start:start + batch_size].to(device))).cpu()
-              for start in range(0, len(images), batch_size)]
-    return torch.cat(chunks)
+    return budget.batched(lambda x: activation(model(x.to(device))).cpu(), images)

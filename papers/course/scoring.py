@@ -8,6 +8,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from common import budget
 from common.data import ImageSplit, load_split
 from common.metrics.comparison import auc_judd
 from common.metrics.localisation import energy_pointing_game, iou, pointing_game
@@ -23,12 +24,11 @@ def scenes_images(manifest: str, split: str, count: int) -> ImageSplit:
                       data.task, data.names, data.density)
 
 
-def explained_class(model: nn.Module, x: torch.Tensor, labels: torch.Tensor,
-                    batch: int = 64) -> torch.Tensor:
+def explained_class(model: nn.Module, x: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
     """Per image, the present class (multi-hot ``labels``) that the model scores highest:
     the class whose mask an explanation of the model's decision should point at."""
     with torch.no_grad():
-        logits = torch.cat([model(part) for part in x.split(batch)])
+        logits = budget.batched(model, x)
     return logits.masked_fill(labels.to(logits.device) <= 0, float("-inf")).argmax(1)
 
 

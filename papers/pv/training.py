@@ -14,6 +14,7 @@ import torch
 import torch.nn.functional as F
 from tqdm import tqdm
 
+from common import budget
 from common.io import atomic_path
 from common.models.train import epoch_generator, resume, save_checkpoint
 from papers.pv.decoder import Decoder, Encoder, LossWeights, image_ssim, loss_terms, total_loss
@@ -82,24 +83,30 @@ def _train_epoch(encoder, decoder, optimiser, images, settings: DecoderSettings,
 
 
 @torch.no_grad()
-def reconstruct(encoder: Encoder, decoder: Decoder, images: torch.Tensor, device: str,
-                batch_size: int = 128) -> torch.Tensor:
-    """y = D(E(x)) for every image, in batches, on the CPU."""
+def reconstruct(encoder: Encoder, decoder: Decoder, images: torch.Tensor,
+                device: str) -> torch.Tensor:
+    """y = D(E(x)) for every image, in chunks that fit the memory budget, on the CPU."""
     encoder.to(device)
     decoder.eval().to(device)
-    return torch.cat([decoder(encoder(images[start:start + batch_size].to(device))).cpu()
-                      for start in range(0, len(images), batch_size)])
+    return budget.batched(lambda x: decoder(encoder(x.to(device))).cpu(), images)
 
 
 @torch.no_grad()
 def reconstruction_quality(encoder: Encoder, reconstruction: torch.Tensor, images: torch.Tensor,
                            device: str) -> dict[str, torch.Tensor]:
-    """Per-image MSE, SSIM (mean over channels) and DSIM (feature MSE) of reconstructions."""
+    """Per-image MSE, SSIM (mean over channels) and DSIM (feature MSE) of reconstructions,
+    in chunks that fit the memory budget."""
     encoder.to(device)
-    x, y = images.to(device), reconstruction.to(device)
-    return {"mse": F.mse_loss(y, x, reduction="none").flatten(1).mean(1).cpu(),
-            "ssim": image_ssim(y, x).cpu(),
-            "dsim": F.mse_loss(encoder(y), encoder(x), reduction="none").flatten(1).mean(1).cpu()}
+
+    def measures(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        x, y = x.to(device), y.to(device)
+        return torch.stack([F.mse_loss(y, x, reduction="none").flatten(1).mean(1),
+                            image_ssim(y, x),
+                            F.mse_loss(encoder(y), encoder(x), reduction="none").flatten(1)
+                            .mean(1)], dim=1).cpu()
+
+    mse, ssim, dsim = budget.batched(measures, images, reconstruction, copies=2).unbind(1)
+    return {"mse": mse, "ssim": ssim, "dsim": dsim}
 
 
 def save_decoder(path, decoder: Decoder, kwargs: dict, record: dict) -> None:

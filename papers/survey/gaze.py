@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import torch
 
+from common import budget
 from common.metrics.evaluate import images_with_objects
 from papers.survey.observers import Observers, simulate_density
 from papers.survey.table1 import RECORDED_GAZE, SIMULATED_OBSERVERS
@@ -20,7 +21,7 @@ def reference_maps(model, split, settings: dict, seed: int, device: str):
     if split.density is not None:
         x = split.images[:count]
         with torch.no_grad():
-            target = torch.cat([model(batch.to(device)).argmax(1).cpu() for batch in x.split(32)])
+            target = budget.batched(lambda images: model(images.to(device)).argmax(1).cpu(), x)
         return x, target, split.density[:count], RECORDED_GAZE
     x, target, mask = images_with_objects(split, count, key="survey.human_likeness.dataset")
     density = simulate_density(mask[:, 0], Observers(**settings["observers"]), seed)
