@@ -61,7 +61,8 @@ SOURCE_SPLITS = {
 }
 
 #: The counts each rule's work grows with: dotted config keys (``{wildcard}`` filled from
-#: the job), ``train:<dataset>`` / ``test:<dataset>`` for a split's size. A list counts
+#: the job, ``{invariance}`` with PV's second dataset), ``train:<dataset>`` / ``test:<dataset>``
+#: for a split's size. A list counts
 #: its items. Rules not listed do work that does not grow with any count (figures, tables).
 GROWS_WITH: dict[str, tuple[str, ...]] = {
     "make_dataset": ("train:{dataset}",),
@@ -91,7 +92,7 @@ GROWS_WITH: dict[str, tuple[str, ...]] = {
     "survey_sanity_checks": ("survey.sanity.images",),
     "survey_timing": ("survey.timing.images", "survey.timing.repeats"),
     "pv_train_decoder": ("pv.decoder.epochs", "train:scenes"),
-    "pv_train_invariance_decoder": ("pv.decoder.epochs", "train:{dataset}"),
+    "pv_train_invariance_decoder": ("pv.decoder.epochs", "train:{invariance}"),
     "pv_reconstruction_table": ("pv.evaluation.images",),
     "pv_invariance": ("pv.evaluation.images",),
     "pv_examples": ("test:scenes",),
@@ -187,8 +188,11 @@ def sources_overlay(paper: Mapping[str, Any], checksums: Mapping[str, dict], bas
 
 
 def snakemake_command(overlay: Path, device: str, cores: int, extra: list[str]) -> list[str]:
-    return [sys.executable, "-m", "snakemake", "--cores", str(cores), "--configfile", PAPER,
-            MINIATURE, str(overlay), "--config", f"device={device}", *extra]
+    """Every target at the miniature's configuration. On the CPU each job gets one thread, so
+    that the many small jobs keep every core busy (a two-thread job of seconds gains little)."""
+    threads = ["--max-threads", "1"] if device == "cpu" else []
+    return [sys.executable, "-m", "snakemake", "--cores", str(cores), *threads, "--configfile",
+            PAPER, MINIATURE, str(overlay), "--config", f"device={device}", *extra]
 
 
 def run(workdir: Path, device: str = "cpu", cores: int = 2, extra: list[str] | None = None,
@@ -219,7 +223,7 @@ def run(workdir: Path, device: str = "cpu", cores: int = 2, extra: list[str] | N
 def _count(config: Mapping[str, Any], scale: int, expression: str,
            wildcards: Mapping[str, str]) -> float:
     """The value of one count expression of :data:`GROWS_WITH` (``scale`` 0: paper, 1: mini)."""
-    expression = expression.format(**wildcards)
+    expression = expression.format(invariance=config["pv"]["invariance"]["dataset"], **wildcards)
     if expression.startswith(("train:", "test:")):
         split, dataset = expression.split(":")
         if dataset in SOURCE_SPLITS:

@@ -30,6 +30,7 @@ import torch
 from torch import nn
 
 from common import budget
+from common.data import sample_indices
 from common.metrics.faithfulness import fraction_cutoffs, importance_ranks, removal_curve
 
 #: The DXAI authors' zero on [-1, 1] images, grey on the classifiers' [0, 1]: the value a
@@ -44,6 +45,17 @@ DISCRIMINATOR = "discriminator"
 NAIVE = "naive optimisation"
 RANDOM = "random"
 UNIFORM_PART = "mask area (uniform part)"
+
+
+#: The seed of the evaluation sample: every table draws the same test images.
+SAMPLE_SEED = 0
+
+
+def evaluation_sample(test, count: int, key: str) -> torch.Tensor:
+    """Indices of ``count`` test images drawn at random across the split (seeded): real
+    datasets in class folders (Fruits-360, AFHQ) store their images class by class, so the
+    first ones would be a few classes. More than the split holds is an error naming ``key``."""
+    return sample_indices(len(test), count, SAMPLE_SEED, key)
 
 
 def betas(points: int) -> torch.Tensor:

@@ -12,6 +12,7 @@ from common.data import load_split
 from common.plotting import save_figure
 from common.tracking import Job
 from papers.dxai.decompose import load_decomposer
+from papers.dxai.evaluation import evaluation_sample
 from papers.dxai.training import psnr
 
 
@@ -36,8 +37,8 @@ def plot(table: pd.DataFrame, pdf: str, png: str) -> None:
 def main(smk) -> None:
     with Job(smk, seed=0) as job:
         test = load_split(Path(smk.input[smk.params.dataset]).parent, "test")
-        x = test.images[:smk.params.images].to(job.device)
-        labels = test.labels[:smk.params.images].to(job.device)
+        index = evaluation_sample(test, smk.params.images, "dxai.evaluation.images")
+        x, labels = test.images[index].to(job.device), test.labels[index].to(job.device)
         rows = []
         for variant, model_file in zip(smk.params.variants, smk.input.models, strict=True):
             saved = torch.load(model_file, map_location="cpu", weights_only=True)

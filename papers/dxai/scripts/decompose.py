@@ -22,6 +22,7 @@ from pathlib import Path
 import pandas as pd
 import torch
 
+from common import budget
 from common.data import load_split
 from common.explain import distinct_part
 from common.io import atomic_path
@@ -34,6 +35,7 @@ from papers.dxai.evaluation import (
     accuracy_curve,
     beta_probabilities,
     betas,
+    evaluation_sample,
     probability_column,
 )
 from papers.dxai.heatmaps import (
@@ -79,7 +81,7 @@ def readings(smk, classifier, decomposer, device: str) -> dict:
     return chosen
 
 
-def save_decompositions(path: str, test, count: int, x, labels, predicted, agnostic,
+def save_decompositions(path: str, test, index, x, labels, predicted, agnostic,
                         saved: dict) -> None:
     """The explained classifier's decompositions and heatmaps, with the images they explain."""
     cpu = {part: {name: value.cpu() for name, value in saved[part].items()}
@@ -87,7 +89,7 @@ def save_decompositions(path: str, test, count: int, x, labels, predicted, agnos
     with atomic_path(path) as temporary:
         torch.save({"images": x.cpu(), "labels": labels.cpu(), "predicted": predicted.cpu(),
                     "classes": list(test.classes),
-                    "masks": None if test.masks is None else test.masks[:count].cpu(),
+                    "masks": None if test.masks is None else test.masks[index].cpu(),
                     "agnostic": agnostic.cpu(), **cpu}, temporary)
 
 
@@ -96,10 +98,10 @@ def main(smk) -> None:
     with Job(smk, seed=0) as job:
         classifier = load_classifier(smk.input.classifier, job.device)
         test = load_split(Path(smk.input.manifest).parent, "test")
-        x = test.images[:settings["images"]].to(job.device)
-        labels = test.labels[:settings["images"]].to(job.device)
+        index = evaluation_sample(test, settings["images"], "dxai.evaluation.images")
+        x, labels = test.images[index].to(job.device), test.labels[index].to(job.device)
         with torch.no_grad():
-            predicted = classifier(x).argmax(1)
+            predicted = budget.batched(lambda images: classifier(images).argmax(1), x)
         decomposer = load_decomposer(smk.input.model).to(job.device)
         parts = decomposer(x, labels)
         grid = betas(settings["betas"]).to(job.device)
@@ -115,7 +117,7 @@ def main(smk) -> None:
                 probabilities = beta_probabilities(model, x, part, grid)
                 rows += curve_rows(name, method, probabilities, labels, grid, test.classes)
             if reading == "explained":
-                save_decompositions(smk.output.decompositions, test, settings["images"], x,
+                save_decompositions(smk.output.decompositions, test, index, x,
                                     labels, predicted, parts.agnostic,
                                     {"distinct": distinct, "heatmaps": heatmaps})
         job.save_table("beta_curves", pd.DataFrame(rows), smk.output.curves)

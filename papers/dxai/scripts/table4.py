@@ -14,7 +14,7 @@ from common.data import load_split
 from common.models import load_classifier
 from common.tracking import Job
 from papers.dxai.decompose import Decomposer
-from papers.dxai.evaluation import normalised_spread, unit_peak
+from papers.dxai.evaluation import evaluation_sample, normalised_spread, unit_peak
 from papers.dxai.heatmaps import Layers, heatmap
 from papers.dxai.model import Architecture
 
@@ -50,8 +50,8 @@ def main(smk) -> None:
     with Job(smk, seed=0) as job:
         classifier = load_classifier(smk.input.classifier, job.device)
         test = load_split(Path(smk.input[settings["dataset"]]).parent, "test")
-        x = test.images[:settings["images"]].to(job.device)
-        labels = test.labels[:settings["images"]].to(job.device)
+        index = evaluation_sample(test, settings["images"], "dxai.stability.images")
+        x, labels = test.images[index].to(job.device), test.labels[index].to(job.device)
         rows = dxai_rows(smk.input.models, x, labels, job.device)
         rows += layer_rows(classifier, x, labels, settings["layers"], smk.params.method_params)
         job.save_table("table4", pd.DataFrame(rows), smk.output.table)
