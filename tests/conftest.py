@@ -58,6 +58,23 @@ def copy_repository(destination: Path) -> Path:
     return destination
 
 
+@pytest.fixture(scope="module")
+def resnet():
+    """A small ResNet18 of the zoo (4 classes, 16 px) whose batch norms hold non-trivial
+    running statistics, in eval mode: the network most attribution tests explain."""
+    import torch
+
+    from common.models import build_classifier
+
+    torch.manual_seed(0)
+    model = build_classifier("resnet18", num_classes=4, image_size=16, base_width=4)
+    model.train()
+    with torch.no_grad():
+        for _ in range(3):
+            model(torch.rand(8, 3, 16, 16))
+    return model.eval()
+
+
 @pytest.fixture(scope="session")
 def pristine_copy(tmp_path_factory) -> Path:
     """A copy of the repository in which nothing has run (for dry runs and lint)."""

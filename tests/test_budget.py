@@ -13,18 +13,6 @@ from common import budget
 from common.explain import METHODS, explain
 from common.memory import peak_rss_supported
 from common.metrics.faithfulness import aopc, decomposition_auc, deletion_auc, insertion_auc
-from common.models import build_classifier
-
-
-@pytest.fixture(scope="module")
-def resnet():
-    torch.manual_seed(0)
-    model = build_classifier("resnet18", num_classes=4, image_size=16, base_width=4)
-    model.train()
-    with torch.no_grad():
-        for _ in range(3):
-            model(torch.rand(8, 3, 16, 16))
-    return model.eval()
 
 
 @pytest.fixture(scope="module")

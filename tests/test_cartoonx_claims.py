@@ -25,7 +25,8 @@ from papers.cartoonx.claims import (
     wavelet_claim,
 )
 from papers.cartoonx.evaluation import PAPER_SECONDS
-from papers.cartoonx.rde import Pixels, RDEResult, Wavelet
+from papers.cartoonx.rde import RDEResult
+from papers.cartoonx.representations import Pixels, Wavelet
 
 
 def photo(size=64) -> torch.Tensor:

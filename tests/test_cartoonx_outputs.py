@@ -6,7 +6,7 @@ import torch
 import yaml
 
 from papers.cartoonx.evaluation import PAPER_SECONDS
-from papers.cartoonx.rde import Wavelet
+from papers.cartoonx.representations import Wavelet
 
 pytestmark = pytest.mark.workflow
 

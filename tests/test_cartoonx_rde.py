@@ -14,9 +14,7 @@ from papers.cartoonx.rate_distortion import (
     top_selection,
 )
 from papers.cartoonx.rde import (
-    Pixels,
     RDEConfig,
-    Wavelet,
     cartoonx,
     config_from_dict,
     distortion,
@@ -26,6 +24,7 @@ from papers.cartoonx.rde import (
     pixel_rde,
     sample_noise,
 )
+from papers.cartoonx.representations import Pixels, Wavelet
 
 LO, HI = 24, 40  # the patch that the patch model looks at, in a 64 px image
 

@@ -11,17 +11,6 @@ from common.models import build_classifier
 
 
 @pytest.fixture(scope="module")
-def resnet():
-    torch.manual_seed(0)
-    model = build_classifier("resnet18", num_classes=4, image_size=16, base_width=4)
-    model.train()  # give batch norm non-trivial running statistics
-    with torch.no_grad():
-        for _ in range(3):
-            model(torch.rand(8, 3, 16, 16))
-    return model.eval()
-
-
-@pytest.fixture(scope="module")
 def images():
     return torch.rand(3, 3, 16, 16, generator=torch.Generator().manual_seed(1))
 

@@ -45,8 +45,8 @@ PAPER = "config/paper.yaml"
 MINIATURE = "config/paper_mini.yaml"
 
 #: How much of each source the miniature fabricates.
-FABRICATED = {"voc_train": 40, "voc_val": 24, "mexculture_categories": 4,
-              "imagenet_classes": 3, "imagenet_train": 6, "imagenet_val": 4}
+FABRICATED = {"voc_train": 16, "voc_val": 12, "mexculture_categories": 4,
+              "imagenet_classes": 3, "imagenet_train": 2, "imagenet_val": 1}
 
 #: Split sizes of the datasets that come from sources, at paper scale and in the miniature:
 #: VOC 2012's train and val lists, PV's 8000 ImageNet training images and the 100 validation

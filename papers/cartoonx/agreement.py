@@ -6,7 +6,7 @@ Pearson correlation (PCC) of two explanations is read here in one of two views,
 each defined alike for every representation:
 
 - ``"kept"``: what the mask keeps of the greyscale image, in pixel space
-  (``rde.kept_image``): CartoonX's explanation itself, and for Pixel RDE its mask
+  (``representations.kept_image``): CartoonX's explanation itself, and for Pixel RDE its mask
   times the greyscale image. It compares any two representations, other wavelets
   included.
 - ``"mask"``: the mask entries themselves, all parts in order; it compares two
@@ -35,7 +35,8 @@ import torch
 from torch import Tensor
 
 from common.metrics.comparison import pcc
-from papers.cartoonx.rde import RDEResult, kept_image
+from papers.cartoonx.rde import RDEResult
+from papers.cartoonx.representations import kept_image
 
 VIEWS = ("kept", "mask")
 

@@ -24,7 +24,8 @@ import torch
 from torch import Tensor, nn
 
 from papers.cartoonx.evaluation import softmax_l2
-from papers.cartoonx.rde import Representation, obfuscate, sample_noise
+from papers.cartoonx.rde import obfuscate, sample_noise
+from papers.cartoonx.representations import Representation
 
 Masks = Tensor | Sequence[Tensor]
 

@@ -16,7 +16,7 @@ from common.plotting import plt, save_figure
 from common.tracking import Job
 from papers.cartoonx.evaluation import load_model, pixel_relevance
 from papers.cartoonx.rate_distortion import components_per_pixel, distortion_curves, summarise
-from papers.cartoonx.rde import Pixels, Wavelet
+from papers.cartoonx.representations import Pixels, Wavelet
 
 RANDOM_WAVELET, RANDOM_PIXELS = "random (wavelet)", "random (pixels)"
 
