@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import numpy as np
 from skimage.transform import resize
-from sklearn.model_selection import train_test_split
 
 from common.data.procedural import SplitArrays
 from common.data.real import centre_square
@@ -31,6 +30,9 @@ def _resized(images: np.ndarray, size: int) -> np.ndarray:
 
 
 def _stratified(images, labels, settings) -> dict[str, SplitArrays]:
+    # imported here: scikit-learn takes 1.5 s to import, and every job imports this package
+    from sklearn.model_selection import train_test_split
+
     train_x, test_x, train_y, test_y = train_test_split(
         images, labels, test_size=settings["n_test"], stratify=labels,
         random_state=settings["seed"])
