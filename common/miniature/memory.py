@@ -6,24 +6,32 @@ At the paper scale a rule's peak memory is set by its largest pass: a training s
 the paper's batch size, or an explanation pass of ``images_per_pass`` images through the
 explained network with the gradient of its input (the memory budget bounds every other
 pass). For each network and resolution the paper scale uses, this measures the peak
-memory such a pass adds, at 2 and at 4 images, and extends the line through the two to
+memory such a pass adds, at 4 and at 8 images, and extends the line through the two to
 the full batch (activations grow linearly with the images; weights, gradients and Adam's
-state do not). On the CPU the measure is the peak resident set; on CUDA the peak
-allocated memory, measured at the full batch directly. CPU tensors have the sizes CUDA
-tensors have, so the CPU line estimates the GPU's allocations, without cuDNN's
-workspaces and the CUDA context (about 0.5 GiB more per process).
+state do not). On the CPU the measure is the peak resident set, with glibc told to map
+every block above 64 KiB on its own (``MALLOC_MMAP_THRESHOLD_``), so that a freed tensor
+leaves the resident set at once and the peak is that of live tensors (repeatable to
+0.5 %); on CUDA the peak allocated memory, measured at the full batch directly. CPU
+tensors have the sizes CUDA tensors have, so the CPU line estimates the GPU's
+allocations, without cuDNN's workspaces and the CUDA context (about 0.5 GiB more).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 from dataclasses import dataclass
 
 from common import PROJECT_ROOT
 from common.config import layered
+
+#: The image counts the CPU line goes through.
+POINTS = (4, 8)
+#: glibc maps each allocation above this many bytes on its own, and unmaps it when freed.
+MMAP_THRESHOLD = 65536
 
 
 @dataclass(frozen=True)
@@ -63,12 +71,12 @@ def paper_passes(images_per_pass: int) -> list[Pass]:
     ]
 
 
-#: Run in a fresh interpreter per pass: the peak memory one pass adds at 2, 4 or ``batch``
-#: images (a fresh process, so no other network's memory is cached).
+#: Run in a fresh interpreter per pass: the peak memory one pass adds at 4 and 8 images, or at
+#: ``batch`` on CUDA (a fresh process, so no other network's memory is cached).
 _MEASURE = """
 import json, sys, torch
 from common import memory
-from common.miniature.memory import build
+from common.miniature.memory import POINTS, build
 spec = json.loads(sys.argv[1])
 device = spec["device"]
 model = build(spec).to(device)
@@ -94,7 +102,7 @@ if device == "cuda":
     print(json.dumps({"full": torch.cuda.max_memory_allocated() / 2**20}))
 else:
     before, peaks = memory.current_rss_mib(), {}
-    for count in (2, 4):
+    for count in POINTS:
         memory.reset_peak_rss()
         step(count)
         peaks[count] = memory.peak_rss_mib() - before
@@ -120,13 +128,15 @@ def estimate(item: Pass, device: str) -> float:
     """MiB one pass of ``item.batch`` images adds at its peak (CPU: along the measured line)."""
     spec = {"network": item.network, "size": item.size, "kind": item.kind, "batch": item.batch,
             "device": device, "zoo": item.zoo, "options": dict(item.options)}
+    environment = {**os.environ, "MALLOC_MMAP_THRESHOLD_": str(MMAP_THRESHOLD)}
     result = subprocess.run([sys.executable, "-c", _MEASURE, json.dumps(spec)], cwd=PROJECT_ROOT,
-                            capture_output=True, text=True, check=True)
+                            capture_output=True, text=True, check=True, env=environment)
     measured = json.loads(result.stdout.strip().splitlines()[-1])
     if "full" in measured:
         return measured["full"]
-    slope = (measured["4"] - measured["2"]) / 2
-    return measured["2"] + slope * (item.batch - 2)
+    low, high = (measured[str(count)] for count in POINTS)
+    slope = (high - low) / (POINTS[1] - POINTS[0])
+    return low + slope * (item.batch - POINTS[0])
 
 
 def main(argv: list[str] | None = None) -> None:
