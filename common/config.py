@@ -289,6 +289,23 @@ def _course_errors(config: Mapping[str, Any]) -> list[str]:
     return errors
 
 
+def _dxai_split_errors(config: Mapping[str, Any]) -> list[str]:
+    """Each DXAI dataset's evaluation count fits its test split, where the split's size is
+    known before any job (generated or shipped: ``n_test``); a real root's split is checked
+    where it is loaded."""
+    from papers.dxai.evaluation import evaluation_images
+
+    dxai, datasets = config["dxai"], config.get("datasets", {})
+    errors = []
+    for dataset in dict.fromkeys([*dxai["datasets"], *dxai["cross_classifier"]["datasets"]]):
+        settings = datasets.get(dataset, {})
+        count, key = evaluation_images(dxai["evaluation"], dataset)
+        if settings.get("root") is None and count > settings.get("n_test", count):
+            errors.append(f"config key '{key}': {count} test images asked of {dataset}, whose "
+                          f"test split holds {settings['n_test']} (datasets.{dataset}.n_test)")
+    return errors
+
+
 def _dxai_errors(config: Mapping[str, Any]) -> list[str]:
     """Every DXAI part names single-label datasets of the Table 1 list whose (dataset,
     classifier) pairs are trained; the networks fit the images; methods are registered."""
@@ -315,6 +332,7 @@ def _dxai_errors(config: Mapping[str, Any]) -> list[str]:
             if run not in classifier_runs(config):
                 errors.append(f"config key 'dxai.{key}': {run} is not a trained classifier "
                               f"(add it to 'classifiers'; the seed is dxai.seed)")
+    errors += _dxai_split_errors(config)
     for dataset in dxai["datasets"]:
         spec = DATASETS.get(dataset)
         if spec is not None and spec.task != "single_label":

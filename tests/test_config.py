@@ -176,3 +176,19 @@ def test_a_folder_of_scores_files_is_a_study_source():
     config = default_config()
     config["pv"]["study"]["scores"] = "papers/pv/data"  # holds participant_scores.csv
     validate_config(config)
+
+
+def test_dxai_may_not_ask_a_test_split_for_more_images_than_it_holds():
+    """The 50 shipped faces cannot give DXAI's 200 evaluation images: stopped before any job,
+    naming the count's key and the split's, not cut to 50 in silence."""
+    config = default_config()
+    config["dxai"]["evaluation"]["images_per_dataset"] = {}
+    with pytest.raises(ConfigError, match=r"'dxai.evaluation.images': 200 test images asked of "
+                                          r"faces, whose test split holds 50 "
+                                          r"\(datasets.faces.n_test\)"):
+        validate_config(config)
+    config["dxai"]["evaluation"]["images_per_dataset"] = {"faces": 51}
+    with pytest.raises(ConfigError, match="'dxai.evaluation.images_per_dataset.faces': 51"):
+        validate_config(config)
+    config["datasets"]["faces"]["root"] = "resources/celeba"  # a real split: checked on loading
+    validate_config(config)

@@ -12,6 +12,7 @@ and the claims table read those files.
 
 from common.config import named_dataset_files
 from papers.dxai import plan as dxai_plan
+from papers.dxai.evaluation import evaluation_images
 
 DXAI = config["dxai"]
 DXAI_CATEGORY = "DXAI"
@@ -220,7 +221,7 @@ rule dxai_ablation:
     params:
         dataset=DXAI["ablation"]["dataset"],
         variants=list(dxai_plan.VARIANTS),
-        images=DXAI["evaluation"]["images"],
+        images=evaluation_images(DXAI["evaluation"], DXAI["ablation"]["dataset"]),
         device=config["device"],
     log:
         "logs/dxai/ablation.log",

@@ -37,7 +37,7 @@ def plot(table: pd.DataFrame, pdf: str, png: str) -> None:
 def main(smk) -> None:
     with Job(smk, seed=0) as job:
         test = load_split(Path(smk.input[smk.params.dataset]).parent, "test")
-        index = evaluation_sample(test, smk.params.images, "dxai.evaluation.images")
+        index = evaluation_sample(test, *smk.params.images)
         x, labels = test.images[index].to(job.device), test.labels[index].to(job.device)
         rows = []
         for variant, model_file in zip(smk.params.variants, smk.input.models, strict=True):

@@ -35,6 +35,7 @@ from papers.dxai.evaluation import (
     accuracy_curve,
     beta_probabilities,
     betas,
+    evaluation_images,
     evaluation_sample,
     probability_column,
 )
@@ -98,7 +99,7 @@ def main(smk) -> None:
     with Job(smk, seed=0) as job:
         classifier = load_classifier(smk.input.classifier, job.device)
         test = load_split(Path(smk.input.manifest).parent, "test")
-        index = evaluation_sample(test, settings["images"], "dxai.evaluation.images")
+        index = evaluation_sample(test, *evaluation_images(settings, smk.wildcards.dataset))
         x, labels = test.images[index].to(job.device), test.labels[index].to(job.device)
         with torch.no_grad():
             predicted = budget.batched(lambda images: classifier(images).argmax(1), x)

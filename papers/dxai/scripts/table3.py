@@ -10,12 +10,12 @@ from common.data import load_split
 from common.models import load_classifier
 from common.tracking import Job
 from papers.dxai.decompose import load_decomposer, load_discriminator
-from papers.dxai.evaluation import beta_auc, evaluation_sample
+from papers.dxai.evaluation import beta_auc, evaluation_images, evaluation_sample
 
 
 def dataset_rows(smk, dataset: str, arches: list[str], settings: dict, device: str) -> list:
     test = load_split(Path(smk.input[dataset]).parent, "test")
-    index = evaluation_sample(test, settings["images"], "dxai.evaluation.images")
+    index = evaluation_sample(test, *evaluation_images(settings, dataset))
     x, labels = test.images[index].to(device), test.labels[index].to(device)
     classifiers = {arch: load_classifier(smk.input[f"classifier_{dataset}_{arch}"], device)
                    for arch in arches}
