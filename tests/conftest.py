@@ -6,13 +6,14 @@ import functools
 import http.server
 import os
 import re
-import shutil
 import subprocess
 import sys
 import threading
 from pathlib import Path
 
 import pytest
+
+from common.miniature.run import copy_project
 
 REPO = Path(__file__).resolve().parents[1]
 PLANTED_API_KEY = "planted-wandb-key-3f9c2a7d1e"
@@ -43,19 +44,8 @@ def lineage(args: list[str], cwd: Path, check: bool = True):
 
 
 def copy_repository(destination: Path) -> Path:
-    """Copy the files git would ship (tracked and unignored) and commit them in a new repo."""
-    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-                            cwd=REPO, capture_output=True, text=True, check=True).stdout
-    for name in filter(None, listed.split("\0")):
-        source = REPO / name
-        if source.is_file():
-            target = destination / name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, target)
-    identity = ["-c", "user.name=test", "-c", "user.email=test@invalid"]
-    for command in (["init", "-q"], ["add", "-A"], [*identity, "commit", "-qm", "copy"]):
-        subprocess.run(["git", *command], cwd=destination, check=True, capture_output=True)
-    return destination
+    """Copy the files git would ship into ``destination`` and commit them in a new repo."""
+    return copy_project(destination, REPO)
 
 
 @pytest.fixture(scope="module")
@@ -85,11 +75,13 @@ def pristine_copy(tmp_path_factory) -> Path:
 def tiny_run(tmp_path_factory) -> Path:
     """A copy on which the whole workflow ran with tests/tiny.yaml, plus its HTML report.
 
-    A W&B API key is planted in the environment to prove that nothing persists it.
+    A W&B API key is planted in the environment to prove that nothing persists it. Each job
+    gets one thread, so that two of the many small jobs run at once (nothing here checks a
+    value that the thread count could move).
     """
     copy = copy_repository(tmp_path_factory.mktemp("tiny"))
     env = {"WANDB_API_KEY": PLANTED_API_KEY, "WANDB_MODE": None}
-    args = ["--cores", "2", "--configfile", "tests/tiny.yaml"]
+    args = ["--cores", "2", "--max-threads", "1", "--configfile", "tests/tiny.yaml"]
     snakemake(args, copy, env)
     snakemake([*args, "--report", "report.html"], copy, env)
     return copy
