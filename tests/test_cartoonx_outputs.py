@@ -83,8 +83,13 @@ def test_runtime_table_takes_the_papers_seconds_from_their_one_source(cartoonx):
     assert set(zip(runtime["method"], runtime["batch"], strict=True)) == expected
     assert (runtime["seconds_per_explanation"] > 0).all()
     assert (runtime["paper_seconds"] == runtime["method"].map(PAPER_SECONDS)).all()
-    ratio = runtime["paper_seconds"] / runtime["seconds_per_explanation"]
-    assert ((runtime["paper_over_ours"] - ratio).abs() <= 1e-4 + 1e-3 * ratio).all()
+    # The table rounds to 4 decimals: the measured seconds lie within half a unit of the
+    # last digit of those written, so the ratio lies between the two quotients.
+    half_unit = 5e-5
+    seconds = runtime["seconds_per_explanation"]
+    lowest = runtime["paper_seconds"] / (seconds + half_unit) - half_unit
+    highest = runtime["paper_seconds"] / (seconds - half_unit) + half_unit
+    assert runtime["paper_over_ours"].between(lowest, highest).all(), runtime
     single = runtime[runtime["batch"] == 1].set_index("method")["seconds_per_explanation"]
     claim = pd.read_csv(results / "claims.csv").set_index("figure").loc["runtime"]
     assert claim["measured"] == f"{single['cartoonx']:.2f} s vs {single['pixel_rde']:.2f} s"

@@ -11,7 +11,14 @@ from torch import nn
 from common import PROJECT_ROOT
 from common.explain import explain
 from common.models import build_classifier
-from papers.dxai.claims import figure9_claims, groundtruth_claims, naive_claims, table1_claims
+from papers.dxai.claims import (
+    figure9_claims,
+    groundtruth_claims,
+    naive_claims,
+    table1_claims,
+    table2_claim,
+    table3_claims,
+)
 from papers.dxai.decompose import DiscriminatorClassifier
 from papers.dxai.evaluation import (
     DISCRIMINATOR,
@@ -151,6 +158,33 @@ def test_table1_claims_name_the_classifier_and_the_methods_left_out():
     assert not explained["holds"] and "explained resnet18" in explained["claim"]
     assert discriminator["holds"] and "own discriminator" in discriminator["claim"]
     assert "lrp_epsilon not run with it" in discriminator["measured"]
+
+
+def test_table1_claim_is_not_held_where_the_normalised_auc_is_undefined():
+    """A classifier wrong on every unaltered image of a dataset leaves its normalised AUC
+    undefined (NaN): the claim is judged, does not hold, and says why."""
+    table1 = pd.DataFrame([
+        {"classifier": "resnet18", "method": "DXAI", "cars": 0.4, "tumor": float("nan")},
+        {"classifier": "resnet18", "method": RANDOM, "cars": 0.9, "tumor": float("nan")}])
+    cars, tumor = table1_claims(table1)
+    assert cars["holds"] and not tumor["holds"]
+    assert "undefined for DXAI, random" in tumor["measured"]
+
+
+def test_claims_of_an_evaluation_without_defined_scores_are_judged_not_held():
+    """Tables 2 and 3 and the evidence-mask share, undefined (NaN) where the classifier is
+    wrong on every image or no image has a mask, give claims that do not hold and say so."""
+    nan = float("nan")
+    table2 = pd.DataFrame({"method": ["DXAI", RANDOM], "auc": [nan, nan]})
+    table3 = pd.DataFrame({"dataset": ["tumor"] * 2, "trained_by": ["resnet18", "simple"],
+                           "auc_resnet18": [nan, nan], "auc_simple": [0.3, 0.2]})
+    groundtruth = pd.DataFrame({"dataset": ["tumor"] * 3,
+                                "method": [UNIFORM_PART, "DXAI", "gradcam"],
+                                "share_in_mask": [nan] * 3, "images": [0] * 3})
+    claims = [table2_claim(table2), *table3_claims(table3), *groundtruth_claims(groundtruth)]
+    assert [claim["holds"] for claim in claims] == [False, False, True, False]
+    assert claims[2]["measured"] == "simple 0.200 vs best other resnet18 0.300"
+    assert "no evaluated image has an evidence mask" in claims[3]["measured"]
 
 
 def test_naive_claims_criteria():

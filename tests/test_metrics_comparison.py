@@ -204,6 +204,22 @@ def test_constant_maps(maps):
     assert torch.isfinite(ssim(flat, x)).all()
 
 
+def test_maps_constant_up_to_round_off_are_constant(maps):
+    """A map whose values differ only in their last bits (an upsampled 1x1 Grad-CAM map
+    computed with another thread count) has no correlation to measure: NaN, as for an exactly
+    constant map, never a number decided by round-off. A small real spread still counts."""
+    a, _, fixations = maps
+    x, f = torch.from_numpy(a).float(), torch.from_numpy(fixations)
+    flat = torch.full_like(x, 2.5)
+    flat.view(len(x), -1)[:, ::7] = torch.nextafter(torch.tensor(2.5), torch.tensor(3.0))
+    for function in (pcc, spearman):
+        assert torch.isnan(function(x, flat)).all()
+    assert torch.isnan(nss(flat, f)).all()
+    varied = flat.clone()
+    varied.view(len(x), -1)[:, ::7] = 2.5 + 1e-3
+    assert torch.isfinite(pcc(x, varied)).all()
+
+
 # --------------------------------------------------------------------------- shapes, batching
 @pytest.mark.parametrize("name", sorted(COMPARISONS))
 def test_batch_equals_one_by_one_and_shapes_agree(name, maps):

@@ -51,10 +51,19 @@ def _pair(a: torch.Tensor, b: torch.Tensor, names=("a", "b")):
     return a.to(dtype), b.to(device=a.device, dtype=dtype)
 
 
+#: A map whose values spread over no more than this many single-precision units in the
+#: last place of its largest magnitude is constant: what varies is the round-off of the
+#: float32 models that made it, which the thread count or the device decides (an upsampled
+#: 1x1 Grad-CAM map, say), so any correlation with it is noise.
+CONSTANT_ULPS = 16
+
+
 def _constant(x: torch.Tensor) -> torch.Tensor:
-    """(B,) True where an image's values are all equal (tested exactly, not via the variance)."""
+    """(B,) True where an image's values are equal up to round-off (:data:`CONSTANT_ULPS`),
+    tested on the range, not via the variance."""
     flat = x.flatten(1)
-    return flat.amax(1) == flat.amin(1)
+    spread = flat.amax(1) - flat.amin(1)
+    return spread <= CONSTANT_ULPS * torch.finfo(torch.float32).eps * flat.abs().amax(1)
 
 
 def _nan_where(mask: torch.Tensor, scores: torch.Tensor) -> torch.Tensor:
@@ -237,7 +246,8 @@ def spearman(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     map. NaN where either map is constant.
     """
     x, y = _pair(a, b)
-    return _pearson(_average_ranks(x.flatten(1)), _average_ranks(y.flatten(1)))
+    ranked = _pearson(_average_ranks(x.flatten(1)), _average_ranks(y.flatten(1)))
+    return _nan_where(_constant(x) | _constant(y), ranked)  # ranks would magnify round-off
 
 
 def _normalise_blocks(blocks: torch.Tensor, method: str, eps: float = 1e-5) -> torch.Tensor:

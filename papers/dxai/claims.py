@@ -41,11 +41,19 @@ def _claim(claim: str, evidence: str, measured: str, holds: bool, paper: str) ->
             "paper": paper}
 
 
-def _lowest(scores: pd.Series) -> tuple[bool, str]:
-    """Whether DXAI's score is strictly below every other, and a short account."""
-    others = scores.drop(DXAI)
-    return bool(scores[DXAI] < others.min()), (f"DXAI {scores[DXAI]:.3f} vs best other "
-                                               f"{others.idxmin()} {others.min():.3f}")
+def _lowest(scores: pd.Series, candidate: str = DXAI) -> tuple[bool, str]:
+    """Whether ``candidate``'s score is strictly below every other, and a short account. A
+    score is undefined (NaN) where the classifier is wrong on every unaltered image (the
+    normalised AUC divides by that accuracy): the claim does not hold and the account says
+    why."""
+    undefined = scores[scores.isna()].index.tolist()
+    if undefined:
+        return False, (f"undefined for {', '.join(undefined)}: the classifier is wrong on "
+                       "every unaltered image")
+    others = scores.drop(candidate)
+    return bool(scores[candidate] < others.min()), (
+        f"{candidate} {scores[candidate]:.3f} vs best other {others.idxmin()} "
+        f"{others.min():.3f}")
 
 
 def judged_by(classifier: str) -> str:
@@ -123,12 +131,15 @@ def groundtruth_claims(groundtruth: pd.DataFrame) -> list[dict]:
         share = block.set_index("method")["share_in_mask"]
         dxai, area = share[DXAI], share[UNIFORM_PART]
         others = share.drop([DXAI, UNIFORM_PART])
+        if share.isna().all():
+            measured = "undefined: no evaluated image has an evidence mask"
+        else:
+            measured = (f"DXAI {dxai:.3f} ({dxai / area:.1f}x the mask area {area:.3f}); "
+                        f"best heatmap {others.idxmax()} {others.max():.3f}")
         rows.append(_claim(
             f"DXAI's distinct part lies mostly inside the evidence mask ({dataset})",
             f"share of |x_distinct| inside the mask; over {ISOLATED_SHARE:g} holds; a uniform "
-            f"part scores the mask's area",
-            f"DXAI {dxai:.3f} ({dxai / area:.1f}x the mask area {area:.3f}); best heatmap "
-            f"{others.idxmax()} {others.max():.3f}", dxai > ISOLATED_SHARE,
+            f"part scores the mask's area", measured, dxai > ISOLATED_SHARE,
             ISOLATION_IN_PAPER.get(dataset, "the distinct part isolates the class evidence")))
     return rows
 
@@ -147,14 +158,11 @@ def table3_claims(table3: pd.DataFrame) -> list[dict]:
     for dataset, block in table3.groupby("dataset", sort=False):
         block = block.set_index("trained_by")
         for measured_by in block.index:
-            column = block[f"auc_{measured_by}"]
-            others = column.drop(measured_by)
+            holds, measured = _lowest(block[f"auc_{measured_by}"], candidate=measured_by)
             rows.append(_claim(
                 f"AUC measured with {measured_by} drops most for DXAI trained with it "
-                f"({dataset})", "Table 3",
-                f"trained with {measured_by}: {column[measured_by]:.3f}; with "
-                f"{others.idxmin()}: {others.min():.3f}",
-                column[measured_by] < others.min(), "holds on all four datasets"))
+                f"({dataset})", "Table 3", measured, holds,
+                "holds on all four datasets"))
     return rows
 
 
