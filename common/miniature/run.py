@@ -211,13 +211,13 @@ def run(workdir: Path, device: str = "cpu", cores: int = 2, extra: list[str] | N
                                 stderr=subprocess.STDOUT, text=True)
         elapsed = time.perf_counter() - started
     if result.returncode != 0:
-        tail = _failure_lines(Path(log.name).read_text()) if log else result.stdout[-6000:]
+        tail = failure_lines(Path(log.name).read_text()) if log else result.stdout[-6000:]
         raise RuntimeError(f"the paper miniature failed in {workdir} "
                            f"({result.returncode}):\n{tail}")
     return elapsed
 
 
-def _failure_lines(log: str) -> str:
+def failure_lines(log: str) -> str:
     """What a failed run's log says about its failures: every error block Snakemake printed
     (the rule, its log file) with the traceback before it, else the log's last lines."""
     lines = log.splitlines()
