@@ -267,9 +267,11 @@ def _course_errors(config: Mapping[str, Any]) -> list[str]:
     from common.explain import METHODS
 
     course = config.get("course", {})
-    errors = [f"config key 'course.sanity.methods': {method!r} is not an attribution method "
+    sanity = course.get("sanity", {})
+    errors = [f"config key 'course.sanity.{key}': {method!r} is not an attribution method "
               f"(one of {sorted(METHODS)})"
-              for method in course.get("sanity", {}).get("methods", []) if method not in METHODS]
+              for key in ("methods", "method_params")
+              for method in sanity.get(key, []) if method not in METHODS]
     parts = {"cam": ("resnet18", "resnet50"), "vit": ("vit",),
              "lrp": ("simple", "resnet18", "resnet50", "vgg")}
     for part, architectures in parts.items():

@@ -111,6 +111,7 @@ MALFORMED = [
     (["course", "lrp", "classifier", "arch"], "vit", "course.lrp.classifier.arch"),
     (["course", "vit", "median_size"], 4, "course.vit.median_size"),
     (["course", "sanity", "methods"], ["gradient", "magic"], "course.sanity.methods"),
+    (["course", "sanity", "method_params"], {"magic": {}}, "course.sanity.method_params"),
     (["course", "localisation", "tolerance"], -1, "course.localisation.tolerance"),
     (["pv", "simulated_respondents", "p_prediction", "pv", "model_wrong"], 1.5,
      "pv.simulated_respondents.p_prediction.pv.model_wrong"),

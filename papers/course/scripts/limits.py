@@ -43,14 +43,15 @@ def detector_outputs(smk, job) -> None:
     job.log_figure("limits", smk.output.limits_png)
 
 
-def sanity_rows(model, x, target, masks, methods, tolerance: int) -> list[dict]:
+def sanity_rows(model, x, target, masks, methods, method_params, tolerance: int) -> list[dict]:
     """One row per method and cascading depth: similarity to the trained map, localisation."""
     rows = []
     for method in methods:
-        trained = explain(model, x, target, method)
+        params = method_params.get(method, {})
+        trained = explain(model, x, target, method, **params)
         rows.append({"method": method, "randomised_down_to": "(trained)", "stages": 0,
                      **localisation(trained.abs().sum(1), masks, tolerance)})
-        records = parameter_randomisation(model, x, target, method, keep_maps=True)
+        records = parameter_randomisation(model, x, target, method, keep_maps=True, **params)
         for depth, record in enumerate(records, 1):
             rows.append({"method": method, "randomised_down_to": record["stage"],
                          "stages": depth,
@@ -68,12 +69,14 @@ def main(smk) -> None:
         x = scenes.images.to(job.device)
         target = explained_class(model, x, scenes.labels)
         masks = class_masks(scenes.masks, target)
-        rows = sanity_rows(model, x, target, masks, sanity["methods"], settings["tolerance"])
+        rows = sanity_rows(model, x, target, masks, sanity["methods"], sanity["method_params"],
+                           settings["tolerance"])
         job.save_table("sanity", pd.DataFrame(rows), smk.output.sanity)
         everything = reinitialise(model, randomisation_stages(model), seed=0)
         shown = x[:FIGURE_IMAGES]
-        maps = {f"{method} ({state})": explain(network, shown, target[:FIGURE_IMAGES],
-                                               method).abs().sum(1)
+        maps = {f"{method} ({state})": explain(network, shown, target[:FIGURE_IMAGES], method,
+                                               **sanity["method_params"].get(method, {})
+                                               ).abs().sum(1)
                 for method in sanity["methods"]
                 for state, network in (("trained", model), ("random", everything))}
         titles = [scenes.classes[int(label)] for label in target[:FIGURE_IMAGES]]
