@@ -36,8 +36,10 @@ TARGETS = [
 
 @pytest.fixture(scope="module")
 def full_run(tmp_path_factory):
+    """The targets built with one thread per job, two jobs at a time on two cores (the four
+    trainings were one at a time with two threads, a third slower in all)."""
     copy = copy_repository(tmp_path_factory.mktemp("full"))
-    snakemake(["--cores", "all", *TARGETS], copy)
+    snakemake(["--cores", "all", "--max-threads", "1", *TARGETS], copy)
     return copy
 
 

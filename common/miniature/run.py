@@ -200,9 +200,9 @@ def snakemake_command(overlay: Path, device: str, cores: int, extra: list[str]) 
     CPU each job gets one thread, so that the many small jobs keep every core busy (a
     two-thread job of seconds gains little)."""
     threads = ["--max-threads", "1"] if device == "cpu" else []
-    return [sys.executable, "-m", "snakemake", "--cores", str(cores), *threads, "--configfile",
-            PAPER, MINIATURE, str(overlay), "--config", f"device={device}",
-            *extra, "--prioritize", *LONG_CHAINS]
+    return [sys.executable, "-m", "snakemake", "--cores", str(cores), *threads, *extra,
+            "--prioritize", *LONG_CHAINS, "--configfile", PAPER, MINIATURE, str(overlay),
+            "--config", f"device={device}"]
 
 
 def run(workdir: Path, device: str = "cpu", cores: int = 2, extra: list[str] | None = None,
