@@ -36,8 +36,9 @@ TARGETS = [
 
 @pytest.fixture(scope="module")
 def full_run(tmp_path_factory):
-    """The targets built with one thread per job, two jobs at a time on two cores (the four
-    trainings were one at a time with two threads, a third slower in all)."""
+    """The targets built with one thread per job, so that two jobs share the two cores
+    where each job would otherwise take both (the training's results depend on the thread
+    count; every threshold below holds at one thread and at two)."""
     copy = copy_repository(tmp_path_factory.mktemp("full"))
     snakemake(["--cores", "all", "--max-threads", "1", *TARGETS], copy)
     return copy
