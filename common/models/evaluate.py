@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from sklearn.metrics import average_precision_score
 
 from common.data import ImageSplit
 
@@ -17,6 +16,10 @@ def test_scores(probabilities: torch.Tensor, split: ImageSplit) -> dict:
     """
     labels = split.labels
     if split.task == "multi_label":
+        # Imported here: scikit-learn takes a second to import, and most jobs score
+        # single-label data or none.
+        from sklearn.metrics import average_precision_score
+
         decisions = probabilities > 0.5
         truth = labels > 0.5
         per_class = (decisions == truth).float().mean(0)
