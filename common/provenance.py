@@ -55,6 +55,15 @@ def hash_files(paths: list[str]) -> list[dict[str, str]]:
     return [{"path": path, "sha256": sha256_path(path)} for path in paths]
 
 
+def _interpreter_prefixes() -> tuple[str, ...]:
+    """The folders of the interpreter and its environment, which hold no project file:
+    checked as text before any path is resolved, because a job imports thousands of their
+    modules. A prefix that holds the project itself is left out."""
+    prefixes = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}
+    return tuple(prefix.rstrip(os.sep) + os.sep for prefix in sorted(prefixes)
+                 if not PROJECT_ROOT.is_relative_to(prefix))
+
+
 def project_modules() -> dict[str, str]:
     """sha256 of every project source file imported in this process, keyed by relative path.
 
@@ -62,9 +71,11 @@ def project_modules() -> dict[str, str]:
     original script path). Files of the virtual environment are excluded.
     """
     files = {getattr(module, "__file__", None) for module in list(sys.modules.values())}
+    elsewhere = _interpreter_prefixes()
     hashes = {}
     for name in files:
-        if not name or not name.endswith(".py") or not os.path.isabs(name):
+        if (not name or not name.endswith(".py") or not os.path.isabs(name)
+                or name.startswith(elsewhere)):
             continue
         path = Path(name).resolve()
         if not path.is_relative_to(PROJECT_ROOT) or ".venv" in path.parts:
@@ -93,13 +104,11 @@ def git_state() -> dict[str, Any]:
 def imported_packages() -> dict[str, str]:
     """Version of every installed distribution whose top-level module this process imported."""
     providers = importlib.metadata.packages_distributions()
+    installed = {}  # the first distribution of a name on sys.path, as importlib finds it
+    for distribution in importlib.metadata.distributions():
+        installed.setdefault(distribution.metadata["Name"], distribution.version)
     top_levels = {name.partition(".")[0] for name in list(sys.modules)}
-    versions = {}
-    for top_level in top_levels:
-        for distribution in providers.get(top_level, []):
-            try:
-                versions[distribution] = importlib.metadata.version(distribution)
-            except importlib.metadata.PackageNotFoundError:
-                continue
+    versions = {name: installed[name] for top_level in top_levels
+                for name in providers.get(top_level, []) if name in installed}
     versions["python"] = platform.python_version()
     return dict(sorted(versions.items(), key=lambda item: item[0].lower()))
