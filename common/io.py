@@ -56,6 +56,20 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
         temporary.unlink(missing_ok=True)
 
 
+def save_torch(data: Any, path: str | os.PathLike) -> None:
+    """``torch.save`` ``data`` to ``path`` atomically, through a file object.
+
+    Given a path, torch names the records inside its zip archive after the file, so
+    saving to the temporary path would write this process's id into the bytes; given a
+    file object it names them ``archive/``, and the same data gives the same bytes in
+    every run (which ``lineage verify`` and byte-identical reruns rely on).
+    """
+    import torch  # here, not above: most users of this module never load torch
+
+    with atomic_path(path) as temporary, temporary.open("wb") as stream:
+        torch.save(data, stream)
+
+
 def write_json(path: str | os.PathLike, data: Any) -> None:
     """Write ``data`` as indented, key-sorted JSON, atomically."""
     with atomic_path(path) as temporary:

@@ -25,3 +25,23 @@ def test_write_keeps_the_suffix_for_format_sniffing_writers(tmp_path):
 def test_json_round_trip(tmp_path):
     write_json(tmp_path / "a" / "b.json", {"b": 1, "a": [1.5, "x"]})
     assert read_json(tmp_path / "a" / "b.json") == {"a": [1.5, "x"], "b": 1}
+
+
+def test_saved_checkpoints_have_the_same_bytes_whatever_their_name(tmp_path):
+    """torch names an archive's records after the file it writes; the workflow's .pt files
+    must not carry their temporary name (with its process id) in their bytes."""
+    import torch
+
+    from common.models import build_classifier
+    from common.models.train import save_checkpoint
+
+    torch.manual_seed(0)
+    model = build_classifier("simple", num_classes=2, image_size=16)
+    optimiser = torch.optim.Adam(model.parameters())
+    paths = [tmp_path / "first" / "seed0.pt", tmp_path / "second" / "other.pt"]
+    for path in paths:
+        save_checkpoint(path, {"seed": 0}, [], model, optimiser)
+    assert paths[0].read_bytes() == paths[1].read_bytes()
+    loaded = torch.load(paths[1], weights_only=True)
+    torch.testing.assert_close(loaded["model"], model.state_dict())
+    assert sorted(path.name for path in (tmp_path / "first").iterdir()) == ["seed0.pt"]

@@ -19,7 +19,7 @@ from tqdm import tqdm
 
 from common import budget
 from common.data import ImageSplit
-from common.io import atomic_path
+from common.io import save_torch
 
 LOGGER = logging.getLogger(__name__)
 
@@ -86,9 +86,8 @@ def resume(path: Path, identity: dict, model: nn.Module,
 def save_checkpoint(path: Path, identity: dict, history: list[dict], model: nn.Module,
                     optimiser: torch.optim.Optimizer) -> None:
     """Write the full training state after ``len(history)`` epochs, atomically."""
-    with atomic_path(path) as temporary:
-        torch.save({"identity": identity, "epoch": len(history), "history": history,
-                    "model": model.state_dict(), "optimiser": optimiser.state_dict()}, temporary)
+    save_torch({"identity": identity, "epoch": len(history), "history": history,
+                "model": model.state_dict(), "optimiser": optimiser.state_dict()}, path)
 
 
 def train(model: nn.Module, data: ImageSplit, settings: TrainSettings, seed: int,

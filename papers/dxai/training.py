@@ -34,7 +34,7 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm import tqdm
 
-from common.io import atomic_path
+from common.io import save_torch
 from papers.dxai.model import (
     Architecture,
     BranchedGenerator,
@@ -281,11 +281,10 @@ class Run:
 
 def _save(run: Run, nets: Networks, optim: dict, iteration: int, history: list,
           snapshots: list, sums: dict) -> None:
-    with atomic_path(run.checkpoint) as temporary:
-        torch.save({"identity": run.identity, "iteration": iteration, "history": history,
-                    "snapshots": snapshots, "sums": sums, "nets": nets.state_dict(),
-                    "optimisers": {name: opt.state_dict() for name, opt in optim.items()}},
-                   temporary)
+    save_torch({"identity": run.identity, "iteration": iteration, "history": history,
+                "snapshots": snapshots, "sums": sums, "nets": nets.state_dict(),
+                "optimisers": {name: opt.state_dict() for name, opt in optim.items()}},
+               run.checkpoint)
 
 
 def _resume(run: Run, nets: Networks, optim: dict) -> tuple[int, list, list, dict]:

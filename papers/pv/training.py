@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from tqdm import tqdm
 
 from common import budget
-from common.io import atomic_path
+from common.io import save_torch
 from common.models.train import epoch_generator, resume, save_checkpoint
 from papers.pv.decoder import Decoder, Encoder, LossWeights, image_ssim, loss_terms, total_loss
 
@@ -111,9 +111,7 @@ def reconstruction_quality(encoder: Encoder, reconstruction: torch.Tensor, image
 
 def save_decoder(path, decoder: Decoder, kwargs: dict, record: dict) -> None:
     """Write the decoder's weights, constructor arguments and training record atomically."""
-    with atomic_path(path) as temporary:
-        torch.save({"kwargs": kwargs, "state_dict": decoder.cpu().state_dict(), **record},
-                   temporary)
+    save_torch({"kwargs": kwargs, "state_dict": decoder.cpu().state_dict(), **record}, path)
 
 
 def load_decoder(path, device: str = "cpu") -> tuple[Decoder, dict]:

@@ -7,10 +7,8 @@ randomisation test of Adebayo et al.); the test metrics then measure chance.
 import time
 from pathlib import Path
 
-import torch
-
 from common.data import load_split
-from common.io import atomic_path, write_json
+from common.io import save_torch, write_json
 from common.metrics.sanity import permuted_labels
 from common.models import build_classifier, start_from_backbone
 from common.models.evaluate import test_scores
@@ -41,10 +39,9 @@ def main(smk) -> None:
         metrics = {**test_scores(probabilities, test_split), "n_test": len(test_split),
                    "task": train_split.task, "history": history,
                    "train_seconds": time.perf_counter() - started, "device": job.device}
-        with atomic_path(smk.output.weights) as temporary:
-            torch.save({"arch": arch, "arch_kwargs": arch_kwargs, "classes": train_split.classes,
-                        "task": train_split.task, "state_dict": model.cpu().state_dict()},
-                       temporary)
+        save_torch({"arch": arch, "arch_kwargs": arch_kwargs, "classes": train_split.classes,
+                    "task": train_split.task, "state_dict": model.cpu().state_dict()},
+                   smk.output.weights)
         write_json(smk.output.metrics, metrics)
         job.log({key: value for key, value in metrics.items() if isinstance(value, float)})
         checkpoint.unlink(missing_ok=True)

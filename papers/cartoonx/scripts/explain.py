@@ -11,7 +11,7 @@ import torch
 
 from common import budget
 from common.explain import explain
-from common.io import atomic_path
+from common.io import save_torch
 from common.tracking import Job
 from papers.cartoonx.evaluation import class_names, evaluation_inputs
 from papers.cartoonx.rde import config_from_dict, explain_rde, representation_for
@@ -63,8 +63,7 @@ def main(smk) -> None:
                   "label_names": [categories[int(label)] for label in labels],
                   "masks": masks, "explanations": explanations, "heatmaps": maps,
                   "seconds": seconds}
-        with atomic_path(smk.output.explanations) as temporary:
-            torch.save(record, temporary)
+        save_torch(record, smk.output.explanations)
 
 
 main(snakemake)  # noqa: F821 (injected by Snakemake)

@@ -25,7 +25,7 @@ import torch
 from common import budget
 from common.data import load_split
 from common.explain import distinct_part
-from common.io import atomic_path
+from common.io import save_torch
 from common.models import load_classifier
 from common.tracking import Job
 from papers.dxai.decompose import load_decomposer, load_discriminator
@@ -87,11 +87,10 @@ def save_decompositions(path: str, test, index, x, labels, predicted, agnostic,
     """The explained classifier's decompositions and heatmaps, with the images they explain."""
     cpu = {part: {name: value.cpu() for name, value in saved[part].items()}
            for part in ("distinct", "heatmaps")}
-    with atomic_path(path) as temporary:
-        torch.save({"images": x.cpu(), "labels": labels.cpu(), "predicted": predicted.cpu(),
-                    "classes": list(test.classes),
-                    "masks": None if test.masks is None else test.masks[index].cpu(),
-                    "agnostic": agnostic.cpu(), **cpu}, temporary)
+    save_torch({"images": x.cpu(), "labels": labels.cpu(), "predicted": predicted.cpu(),
+                "classes": list(test.classes),
+                "masks": None if test.masks is None else test.masks[index].cpu(),
+                "agnostic": agnostic.cpu(), **cpu}, path)
 
 
 def main(smk) -> None:

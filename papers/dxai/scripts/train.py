@@ -15,7 +15,7 @@ import pandas as pd
 import torch
 
 from common.data import load_split
-from common.io import atomic_path
+from common.io import save_torch
 from common.models import load_classifier
 from common.tracking import Job
 from papers.dxai.decompose import Decomposer
@@ -62,11 +62,10 @@ def main(smk) -> None:
         seconds = time.perf_counter() - started
         job.log({"train_seconds": seconds})
         job.save_table("history", pd.DataFrame(history), smk.output.history)
-        with atomic_path(smk.output.model) as temporary:
-            torch.save({"arch": arch.as_dict(), "networks": ema_state(nets),
-                        "discriminator": nets.discriminator.cpu().state_dict(),
-                        "history": history, "snapshots": snapshots,
-                        "train_seconds": seconds, "device": job.device}, temporary)
+        save_torch({"arch": arch.as_dict(), "networks": ema_state(nets),
+                    "discriminator": nets.discriminator.cpu().state_dict(),
+                    "history": history, "snapshots": snapshots,
+                    "train_seconds": seconds, "device": job.device}, smk.output.model)
         run.checkpoint.unlink()
 
 
