@@ -5,6 +5,9 @@
 - ``stale``: outputs whose recorded code or inputs no longer match the tree,
   directly or through an upstream output that is stale.
 
+A broken record (truncated, not JSON) is named in each command's report, and the
+audit goes on with the others; ``show`` and ``verify`` then exit 1.
+
 Run it from the workflow's working directory. ``--json`` prints machine-readable
 output. Parameters are not re-checked here: ``snakemake --list-changes params``
 does that against the current configuration.
@@ -21,7 +24,7 @@ from typing import Any
 
 from common import PROJECT_ROOT
 from common.io import sha256_file, sha256_path
-from common.provenance import iter_records, read_record
+from common.provenance import BrokenRecord, output_of, read_all_records, read_record
 
 
 @functools.cache
@@ -38,7 +41,11 @@ def _current_code_sha(relative: str) -> str | None:
 
 def lineage(output: str, seen: frozenset[str] = frozenset()) -> dict[str, Any]:
     """The record of ``output`` with each input's own lineage nested under ``inputs``."""
-    record = read_record(output)
+    try:
+        record = read_record(output)
+    except BrokenRecord as error:
+        return {"output": output, "origin": f"BROKEN record {error.path}: {error.reason}",
+                "broken_record": str(error.path), "sha256": _current_sha(output)}
     if record is None:
         return {"output": output, "origin": "raw (no provenance record)",
                 "sha256": _current_sha(output)}
@@ -92,10 +99,22 @@ def _format(node: dict[str, Any], depth: int = 0, shown: dict | None = None) -> 
     return lines
 
 
+def _broken_in(tree: dict[str, Any]) -> list[str]:
+    """The broken records a lineage tree reached."""
+    found = [tree["broken_record"]] if "broken_record" in tree else []
+    for entry in tree.get("inputs", []):
+        found += _broken_in(entry["lineage"])
+    return found
+
+
 def verify() -> list[dict[str, str]]:
-    """Every recorded output or input whose bytes differ from the record, or that is missing."""
-    mismatches = []
-    for record in iter_records():
+    """Every recorded output or input whose bytes differ from the record, or that is missing,
+    and every broken record (role ``record``)."""
+    records, broken = read_all_records()
+    mismatches = [{"record_of": output_of(error.path), "role": "record",
+                   "path": str(error.path), "recorded": "a readable record",
+                   "now": error.reason} for error in broken]
+    for record in records:
         expected = [("output", record["output"], record["output_sha256"])]
         expected += [("input", entry["path"], entry["sha256"]) for entry in record["inputs"]]
         for role, path, sha in expected:
@@ -108,10 +127,15 @@ def verify() -> list[dict[str, str]]:
 
 def stale() -> dict[str, list[str]]:
     """Map each stale output to the reasons it is stale."""
-    records = {record["output"]: record for record in iter_records()}
+    readable, broken = read_all_records()
+    records = {record["output"]: record for record in readable}
+    unreadable = {output_of(error.path): error for error in broken}
+    audited = records.keys() | unreadable.keys()
 
     @functools.cache
     def reasons(output: str) -> tuple[str, ...]:
+        if output in unreadable:
+            return (f"broken record {unreadable[output].path}: {unreadable[output].reason}",)
         record = records[output]
         found = []
         for path, sha in record["code"]["modules"].items():
@@ -120,11 +144,11 @@ def stale() -> dict[str, list[str]]:
         for entry in record["inputs"]:
             if _current_sha(entry["path"]) != entry["sha256"]:
                 found.append(f"input changed: {entry['path']}")
-            elif entry["path"] in records and reasons(entry["path"]):
+            elif entry["path"] in audited and reasons(entry["path"]):
                 found.append(f"upstream stale: {entry['path']}")
         return tuple(found)
 
-    return {output: list(reasons(output)) for output in sorted(records) if reasons(output)}
+    return {output: list(reasons(output)) for output in sorted(audited) if reasons(output)}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -139,16 +163,19 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     if args.command == "show":
-        if read_record(args.output) is None:
-            parser.error(f"no provenance record for {args.output!r}")
         tree = lineage(args.output)
+        if "rule" not in tree and "broken_record" not in tree:
+            parser.error(f"no provenance record for {args.output!r}")
         print(json.dumps(tree, indent=2) if args.json else "\n".join(_format(tree)))
-        return 0
+        return 1 if _broken_in(tree) else 0
     if args.command == "verify":
         mismatches = verify()
         if args.json:
             print(json.dumps(mismatches, indent=2))
         for item in [] if args.json else mismatches:
+            if item["role"] == "record":
+                print(f"BROKEN record {item['path']} (of {item['record_of']}): {item['now']}")
+                continue
             print(f"MISMATCH {item['role']} {item['path']} (recorded for {item['record_of']}): "
                   f"recorded {item['recorded']}, now {item['now']}")
         if not args.json and not mismatches:

@@ -10,6 +10,7 @@ output a direct look-up.
 from __future__ import annotations
 
 import importlib.metadata
+import json
 import os
 import platform
 import subprocess
@@ -29,17 +30,55 @@ def record_path(output: str | os.PathLike, workdir: Path | None = None) -> Path:
     return (workdir or Path.cwd()) / RECORD_ROOT / f"{Path(output).as_posix()}.json"
 
 
+#: The keys an audit reads from every record.
+AUDITED_KEYS = ("output", "output_sha256", "inputs", "rule", "code")
+
+
+class BrokenRecord(ValueError):
+    """A provenance record that cannot be audited: unreadable, not JSON (a job killed while
+    writing it, a disk that filled), or without the keys an audit reads."""
+
+    def __init__(self, path: Path, reason: str):
+        super().__init__(f"provenance record {path} is broken: {reason}")
+        self.path, self.reason = path, reason
+
+
+def _load_record(path: Path) -> dict:
+    try:
+        record = read_json(path)
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise BrokenRecord(path, str(error)) from None
+    if not isinstance(record, dict):
+        raise BrokenRecord(path, "not a JSON object")
+    missing = [key for key in AUDITED_KEYS if key not in record]
+    if missing:
+        raise BrokenRecord(path, f"missing {', '.join(missing)}")
+    return record
+
+
 def read_record(output: str | os.PathLike, workdir: Path | None = None) -> dict | None:
-    """The record of ``output``, or None where the file has no record (raw data)."""
+    """The record of ``output``, or None where the file has no record (raw data); raises
+    :class:`BrokenRecord` where the record cannot be audited."""
     path = record_path(output, workdir)
-    return read_json(path) if path.exists() else None
+    return _load_record(path) if path.exists() else None
 
 
-def iter_records(workdir: Path | None = None):
-    """Yield every record under the working directory's provenance folder."""
-    root = (workdir or Path.cwd()) / RECORD_ROOT
-    for path in sorted(root.rglob("*.json")):
-        yield read_json(path)
+def output_of(record_file: Path, workdir: Path | None = None) -> str:
+    """The output a record file describes (the inverse of :func:`record_path`)."""
+    relative = record_file.relative_to((workdir or Path.cwd()) / RECORD_ROOT).as_posix()
+    return relative.removesuffix(".json")
+
+
+def read_all_records(workdir: Path | None = None) -> tuple[list[dict], list[BrokenRecord]]:
+    """Every record under the working directory's provenance folder, and, apart, every
+    broken one, so that an audit reports those and goes on with the rest."""
+    records, broken = [], []
+    for path in sorted(((workdir or Path.cwd()) / RECORD_ROOT).rglob("*.json")):
+        try:
+            records.append(_load_record(path))
+        except BrokenRecord as error:
+            broken.append(error)
+    return records, broken
 
 
 def write_records(job: dict[str, Any], outputs: list[str]) -> None:

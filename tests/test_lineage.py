@@ -1,0 +1,61 @@
+"""The lineage audit on a hand-made provenance tree: a broken record is named and the
+audit goes on with the others."""
+
+import json
+
+import pytest
+
+from common import lineage, provenance
+from common.io import sha256_file
+
+
+def _record(output: str, inputs: list[str]) -> dict:
+    return {"rule": "make", "wildcards": {}, "params": {}, "seed": 0, "device": "cpu",
+            "code": {"commit": None, "dirty": None, "script": "make.py", "modules": {}},
+            "packages": {}, "started": "t0", "finished": "t1", "wall_seconds": 1.0,
+            "wandb": {"mode": "disabled", "run_id": None, "dir": None},
+            "inputs": [{"path": path, "sha256": sha256_file(path)} for path in inputs]}
+
+
+@pytest.fixture
+def tree(tmp_path, monkeypatch):
+    """data/raw.txt -> results/good.txt; results/cut.txt's record cut off mid-write."""
+    monkeypatch.chdir(tmp_path)
+    lineage._current_sha.cache_clear()  # hashes are cached by relative path, per process
+    for path, text in {"data/raw.txt": "raw", "results/good.txt": "good",
+                       "results/cut.txt": "cut"}.items():
+        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / path).write_text(text)
+    provenance.write_records(_record("results/good.txt", ["data/raw.txt"]), ["results/good.txt"])
+    provenance.write_records(_record("results/cut.txt", []), ["results/cut.txt"])
+    cut = provenance.record_path("results/cut.txt")
+    cut.write_text(cut.read_text()[:40])
+    return tmp_path
+
+
+def test_verify_names_a_broken_record_and_audits_the_others(tree, capsys):
+    (tree / "data/raw.txt").write_text("changed")
+    found = {(item["role"], item["path"]) for item in lineage.verify()}
+    cut = str(provenance.record_path("results/cut.txt"))
+    assert found == {("record", cut), ("input", "data/raw.txt")}
+    assert lineage.main(["verify"]) == 1
+    printed = capsys.readouterr().out
+    assert f"BROKEN record {cut} (of results/cut.txt)" in printed
+    assert "MISMATCH input data/raw.txt" in printed
+
+
+def test_show_and_stale_name_a_broken_record(tree, capsys):
+    assert lineage.main(["show", "results/good.txt"]) == 0
+    capsys.readouterr()
+    assert lineage.main(["show", "results/cut.txt"]) == 1
+    assert "BROKEN record" in capsys.readouterr().out
+    assert lineage.main(["--json", "stale"]) == 0
+    stale = json.loads(capsys.readouterr().out)
+    assert list(stale) == ["results/cut.txt"]
+    assert stale["results/cut.txt"][0].startswith("broken record")
+
+
+def test_a_record_without_the_audited_keys_is_broken(tree):
+    provenance.record_path("results/good.txt").write_text("{}")
+    with pytest.raises(provenance.BrokenRecord, match="missing output"):
+        provenance.read_record("results/good.txt")
