@@ -7,7 +7,8 @@ Errors name the offending key as a dotted path (``training.simple.epochs``,
 from __future__ import annotations
 
 import copy
-import dataclasses
+import inspect
+import math
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -51,28 +52,88 @@ def _key_path(path) -> str:
     return text.lstrip(".") or "<top level>"
 
 
-def _describe(error: jsonschema.ValidationError) -> str:
+def _describe(error: jsonschema.ValidationError, prefix: tuple = ()) -> str:
+    """One schema error as a sentence naming its key; ``prefix`` is the path of the value
+    that was validated (empty for the whole configuration)."""
+    path = [*prefix, *error.absolute_path]
     if error.validator == "additionalProperties":
         unknown = sorted(set(error.instance) - set(error.schema.get("properties", {})))
-        where = _key_path(error.absolute_path)
+        where = _key_path(path)
         return "; ".join(
             f"config key '{key if where == '<top level>' else f'{where}.{key}'}' is unknown"
             for key in unknown
         )
     if error.validator == "required":
         missing = error.message.split("'")[1]
-        where = _key_path([*error.absolute_path, missing])
+        where = _key_path([*path, missing])
         return f"config key '{where}' is missing"
-    return f"config key '{_key_path(error.absolute_path)}': {error.message}"
+    return f"config key '{_key_path(path)}': {error.message}"
+
+
+def _validator(schema: Mapping[str, Any]) -> jsonschema.protocols.Validator:
+    """A Draft 2020-12 validator for which an integer is an ``int``: JSON Schema counts 6.0
+    as an integer, but a count written 6.0 is a slip that the job would trip over."""
+    checker = jsonschema.Draft202012Validator.TYPE_CHECKER.redefine(
+        "integer", lambda _, value: isinstance(value, int) and not isinstance(value, bool))
+    strict = jsonschema.validators.extend(jsonschema.Draft202012Validator, type_checker=checker)
+    return strict(schema)
+
+
+def _non_finite_errors(value: Any, path: tuple = ()) -> list[str]:
+    """Every NaN and infinity in the configuration: YAML reads ``.nan`` and ``.inf`` as
+    numbers, and no setting of this workflow means one (``weight_decay: .inf`` trains to NaN
+    weights without an error)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return [f"config key '{_key_path(path)}': {value} is not a finite number"]
+    if isinstance(value, Mapping):
+        return [error for key, item in value.items()
+                for error in _non_finite_errors(item, (*path, key))]
+    if isinstance(value, list):
+        return [error for index, item in enumerate(value)
+                for error in _non_finite_errors(item, (*path, index))]
+    return []
+
+
+def _override_errors(config: Mapping[str, Any], schema: Mapping[str, Any]) -> list[str]:
+    """Each classifier's ``training`` overrides, checked as the section they override: the
+    merged settings against ``training.<arch>``'s schema, errors named under the entry."""
+    sections = schema["properties"]["training"]["properties"]
+    errors = []
+    for index, pair in enumerate(config.get("classifiers", [])):
+        arch = pair.get("arch")
+        if "training" not in pair or arch not in sections or arch not in config["training"]:
+            continue
+        validator = _validator({**sections[arch], "$defs": schema["$defs"]})
+        settings = _with_override(config["training"][arch], pair["training"])
+        prefix = ("classifiers", index, "training")
+        errors += [_describe(error, prefix) for error in validator.iter_errors(settings)]
+    return errors
+
+
+def _vit_errors(config: Mapping[str, Any]) -> list[str]:
+    """The ViT's width must split evenly into its heads (else a reshape fails in training)."""
+    from common.models.vit import SmallViT
+
+    defaults = {name: parameter.default for name, parameter
+                in inspect.signature(SmallViT).parameters.items()}
+    sections = {"training.vit.options": config["training"].get("vit", {})}
+    sections |= {f"classifiers[{index}].training.options":
+                 _with_override(config["training"]["vit"], pair.get("training", {}))
+                 for index, pair in enumerate(config.get("classifiers", []))
+                 if pair.get("arch") == "vit" and "vit" in config["training"]}
+    errors = []
+    for key, settings in sections.items():
+        options = {**defaults, **settings.get("options", {})}
+        if options["dim"] % options["heads"]:
+            errors.append(f"config key '{key}': dim {options['dim']} does not split into "
+                          f"{options['heads']} heads")
+    return errors
 
 
 def _cross_reference_errors(config: Mapping[str, Any]) -> list[str]:
     """Checks a JSON schema cannot express: names that must refer to other sections."""
     from common.data import DATASETS
     from common.models import ARCHITECTURES
-    from common.models.train import TrainSettings
-
-    training_keys = {field.name for field in dataclasses.fields(TrainSettings)}
 
     trainable = {name for name, spec in DATASETS.items() if "train" in spec.splits}
     errors = []
@@ -88,11 +149,7 @@ def _cross_reference_errors(config: Mapping[str, Any]) -> list[str]:
         elif arch not in config.get("training", {}):
             errors.append(f"config key 'classifiers[{index}].arch': {arch!r} has no "
                           f"settings under 'training'")
-        unknown = sorted(set(pair.get("training", {})) - training_keys)
-        if unknown:
-            errors.append(f"config key 'classifiers[{index}].training': {unknown} are not "
-                          f"training settings (one of {sorted(training_keys)})")
-    return (errors + _evaluation_errors(config) + _cartoonx_errors(config)
+    return (errors + _vit_errors(config) + _evaluation_errors(config) + _cartoonx_errors(config)
             + _survey_errors(config) + _pv_errors(config) + _course_errors(config)
             + _dxai_errors(config) + _download_errors(config) + _real_only_errors(config))
 
@@ -428,12 +485,17 @@ def training_settings(config: Mapping[str, Any], dataset: str, arch: str) -> dic
     settings = dict(config["training"][arch])
     for pair in config["classifiers"]:
         if (pair["dataset"], pair["arch"]) == (dataset, arch):
-            override = pair.get("training", {})
-            options = {**settings.get("options", {}), **override.get("options", {})}
-            settings |= override
-            if options:
-                settings["options"] = options
+            settings = _with_override(settings, pair.get("training", {}))
     return settings
+
+
+def _with_override(settings: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    """Training ``settings`` with a classifier's ``override``; options merge key by key."""
+    options = {**settings.get("options", {}), **override.get("options", {})}
+    result = {**settings, **override}
+    if options:
+        result["options"] = options
+    return result
 
 
 def named_dataset_files(name: str, *splits: str) -> dict[str, str]:
@@ -457,8 +519,10 @@ def dataset_files(name: str, splits=("train", "test")) -> dict[str, str]:
 def validate_config(config: Mapping[str, Any], schema_path: Path = SCHEMA_PATH) -> None:
     """Raise :class:`ConfigError` naming every malformed key of ``config``."""
     schema = yaml.safe_load(schema_path.read_text())
-    validator = jsonschema.Draft202012Validator(schema)
-    errors = [_describe(error) for error in validator.iter_errors(dict(config))]
+    errors = [_describe(error) for error in _validator(schema).iter_errors(dict(config))]
+    errors += _non_finite_errors(config)
+    if not errors:
+        errors = _override_errors(config, schema)
     if not errors:
         errors = _cross_reference_errors(config)
     if errors:
