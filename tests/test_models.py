@@ -205,3 +205,15 @@ def test_resnet18_stem_is_rebuilt_from_a_checkpoint_and_keeps_the_configured_lay
     dxai = yaml.safe_load((PROJECT_ROOT / "config/config.yaml").read_text())["dxai"]
     for layer in [dxai["evaluation"]["gradcam_layer"], *dxai["stability"]["layers"]]:
         assert isinstance(loaded.get_submodule(layer), torch.nn.Conv2d), layer
+
+
+def test_a_diverging_training_stops_naming_its_run(tmp_path):
+    """A loss or weight that is no longer finite stops the run instead of saving a model
+    that predicts one class (weight decay .inf used to train to NaN weights silently)."""
+    data = _data(16)
+    settings = TrainSettings(epochs=2, batch_size=8, learning_rate=1e-3,
+                             weight_decay=float("inf"))
+    model = build_classifier("simple", num_classes=3, image_size=32)
+    with pytest.raises(FloatingPointError, match=r"training of .*seed0 diverged at epoch 1"):
+        train(model, data, settings, seed=0, device="cpu", checkpoint=tmp_path / "seed0.ckpt")
+    assert not (tmp_path / "seed0.ckpt").exists()

@@ -9,6 +9,7 @@ shuffling is derived from (seed, epoch) rather than from a running generator.
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -107,11 +108,26 @@ def train(model: nn.Module, data: ImageSplit, settings: TrainSettings, seed: int
                       total=settings.epochs, mininterval=2):
         record = _train_epoch(model, optimiser, data, settings, epoch_generator(seed, epoch),
                               device)
+        _stop_if_diverged(model, record, epoch + 1, checkpoint)
         history.append({"epoch": epoch + 1, **record})
         save_checkpoint(checkpoint, identity, history, model, optimiser)
         if on_epoch is not None:
             on_epoch(history[-1])
     return history
+
+
+def _stop_if_diverged(model: nn.Module, record: dict, epoch: int, checkpoint: Path) -> None:
+    """Raise, naming the run by its checkpoint, when the loss or a weight is no longer
+    finite: such a model predicts one class and would pass for a trained one. The last
+    finite checkpoint is kept."""
+    broken = [name for name, tensor in model.state_dict().items()
+              if tensor.is_floating_point() and not torch.isfinite(tensor).all()]
+    if math.isfinite(record["train_loss"]) and not broken:
+        return
+    raise FloatingPointError(
+        f"training of {checkpoint.with_suffix('')} diverged at epoch {epoch}: loss "
+        f"{record['train_loss']}, {len(broken)} tensors not finite {broken[:3]}; lower the "
+        f"learning rate or weight decay")
 
 
 def loss_and_hits(logits: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, float]:
