@@ -29,25 +29,37 @@ class Interrupted(Exception):
     pass
 
 
-def test_interrupted_training_resumes_to_identical_weights(tmp_path):
+def stop_after_first_epoch(record):
+    """A kill after the first epoch's checkpoint."""
+    if record["epoch"] == 1:
+        raise Interrupted
+
+
+#: The zoo's architectures at small widths; the VGG-style net and the ResNet with the PV
+#: head draw dropout masks from torch's global generator.
+SMALL_ZOO = {"simple": {}, "vgg": {"base_width": 4, "dense_width": 16},
+             "resnet18": {"base_width": 4, "feature_norm": True}}
+
+
+@pytest.mark.parametrize("arch", sorted(SMALL_ZOO))
+def test_interrupted_training_resumes_to_identical_weights(tmp_path, arch):
     data = _data()
     settings = TrainSettings(epochs=3, batch_size=16, learning_rate=1e-3, weight_decay=0.0)
 
+    def build():
+        return build_classifier(arch, num_classes=3, image_size=32, **SMALL_ZOO[arch])
+
     torch.manual_seed(0)
-    reference = build_classifier("simple", num_classes=3, image_size=32)
+    reference = build()
     train(reference, data, settings, seed=5, device="cpu", checkpoint=tmp_path / "a.ckpt")
 
-    def stop_after_first_epoch(record):
-        if record["epoch"] == 1:
-            raise Interrupted
-
     torch.manual_seed(0)
-    interrupted = build_classifier("simple", num_classes=3, image_size=32)
+    interrupted = build()
     with pytest.raises(Interrupted):
         train(interrupted, data, settings, seed=5, device="cpu", checkpoint=tmp_path / "b.ckpt",
               on_epoch=stop_after_first_epoch)
     torch.manual_seed(1)  # a fresh process would start from other random weights
-    resumed = build_classifier("simple", num_classes=3, image_size=32)
+    resumed = build()
     history = train(resumed, data, settings, seed=5, device="cpu", checkpoint=tmp_path / "b.ckpt")
 
     assert [record["epoch"] for record in history] == [1, 2, 3]
@@ -63,6 +75,22 @@ def test_checkpoint_of_other_settings_is_not_resumed(tmp_path):
     longer = TrainSettings(epochs=2, batch_size=8, learning_rate=1e-3, weight_decay=0.0)
     history = train(model, data, longer, seed=0, device="cpu", checkpoint=tmp_path / "c.ckpt")
     assert len(history) == 2 and history[0]["epoch"] == 1
+
+
+def test_a_checkpoint_of_other_data_is_not_resumed(tmp_path):
+    """A dataset rebuilt with another seed has as many images; its checkpoint must not
+    be resumed (the record would name the new data)."""
+    settings = TrainSettings(epochs=2, batch_size=8, learning_rate=1e-3, weight_decay=0.0)
+    model = build_classifier("simple", num_classes=3, image_size=32)
+    first = []
+    with pytest.raises(Interrupted):
+        train(model, _data(16), settings, seed=0, device="cpu", checkpoint=tmp_path / "d.ckpt",
+              on_epoch=lambda record: (first.append(record), stop_after_first_epoch(record)))
+    other = _data(16)
+    other.images[:] = other.images.flip(-1)
+    history = train(model, other, settings, seed=0, device="cpu", checkpoint=tmp_path / "d.ckpt")
+    assert [record["epoch"] for record in history] == [1, 2]
+    assert history[0] != first[0]  # epoch 1 trained again, on the new data
 
 
 def test_predict_batches_match_one_pass():

@@ -8,6 +8,7 @@ shuffling is derived from (seed, epoch) rather than from a running generator.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import math
 from dataclasses import asdict, dataclass, field
@@ -18,7 +19,7 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm import tqdm
 
-from common import budget
+from common import budget, randomness
 from common.data import ImageSplit
 from common.io import save_torch
 
@@ -60,13 +61,28 @@ def augment(images: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
                         for i, (top, left) in enumerate(offsets.tolist())])
 
 
+#: Raised when a checkpoint's contents change, so that older checkpoints are not resumed
+#: (2: the random generators' states are kept).
+CHECKPOINT_FORMAT = 2
+
+
+def data_digest(data: ImageSplit) -> str:
+    """sha256 of the training images and labels: a checkpoint resumes only on the data it
+    was trained on (a dataset rebuilt with another seed has as many images)."""
+    digest = hashlib.sha256()
+    for tensor in (data.images, data.labels):
+        digest.update(tensor.detach().cpu().contiguous().numpy().data)
+    return digest.hexdigest()
+
+
 def load_checkpoint(path: Path, identity: dict) -> dict | None:
     """The checkpoint at ``path`` if it belongs to this very run, else None."""
     if not path.is_file():
         return None
     state = torch.load(path, map_location="cpu", weights_only=True)
     if state.get("identity") != identity:
-        LOGGER.warning("ignoring checkpoint %s: it was written for other settings", path)
+        LOGGER.warning("ignoring checkpoint %s: it was written for other settings or data",
+                       path)
         return None
     LOGGER.info("resuming from %s after epoch %d", path, state["epoch"])
     return state
@@ -81,14 +97,17 @@ def resume(path: Path, identity: dict, model: nn.Module,
         return []
     model.load_state_dict(state["model"])
     optimiser.load_state_dict(state["optimiser"])
+    randomness.restore(state["random"])
     return state["history"]
 
 
 def save_checkpoint(path: Path, identity: dict, history: list[dict], model: nn.Module,
                     optimiser: torch.optim.Optimizer) -> None:
-    """Write the full training state after ``len(history)`` epochs, atomically."""
+    """Write the full training state after ``len(history)`` epochs, atomically: weights,
+    optimiser and the random generators' states (dropout draws from torch's)."""
     save_torch({"identity": identity, "epoch": len(history), "history": history,
-                "model": model.state_dict(), "optimiser": optimiser.state_dict()}, path)
+                "model": model.state_dict(), "optimiser": optimiser.state_dict(),
+                "random": randomness.capture()}, path)
 
 
 def train(model: nn.Module, data: ImageSplit, settings: TrainSettings, seed: int,
@@ -102,7 +121,8 @@ def train(model: nn.Module, data: ImageSplit, settings: TrainSettings, seed: int
     model.to(device)
     optimiser = torch.optim.Adam(model.parameters(), lr=settings.learning_rate,
                                  weight_decay=settings.weight_decay)
-    identity = {"settings": asdict(settings), "seed": seed, "examples": len(data)}
+    identity = {"settings": asdict(settings), "seed": seed, "data": data_digest(data),
+                "format": CHECKPOINT_FORMAT}
     history = resume(checkpoint, identity, model, optimiser)
     for epoch in tqdm(range(len(history), settings.epochs), desc="epochs", initial=len(history),
                       total=settings.epochs, mininterval=2):
