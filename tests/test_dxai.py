@@ -226,6 +226,19 @@ def test_resuming_from_a_checkpoint_continues_the_same_loss_curve(peppers, tmp_p
         assert torch.equal(value, final[key]), key
 
 
+def test_a_checkpoint_of_other_data_is_not_resumed(peppers, tmp_path):
+    """Data rebuilt with another seed has as many images; the run starts afresh on it."""
+    (images, labels), _ = peppers
+    classifier = fit_mean_colour(images, labels)
+    interrupted = Run(TINY, settings(), seed=3, checkpoint=tmp_path / "interrupted.pt")
+    train(interrupted, classifier, images, labels, _no_probe, "cpu", stop_after=3)
+    flipped = images.flip(-1)
+    _, again, _ = train(interrupted, classifier, flipped, labels, _no_probe, "cpu")
+    fresh = Run(TINY, settings(), seed=3, checkpoint=tmp_path / "fresh.pt")
+    _, history, _ = train(fresh, classifier, flipped, labels, _no_probe, "cpu")
+    assert again == history
+
+
 @pytest.fixture(scope="module")
 def trained(peppers, tmp_path_factory):
     """A DXAI model trained for 300 iterations against the mean-colour classifier."""

@@ -66,11 +66,11 @@ def augment(images: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
 CHECKPOINT_FORMAT = 2
 
 
-def data_digest(data: ImageSplit) -> str:
-    """sha256 of the training images and labels: a checkpoint resumes only on the data it
-    was trained on (a dataset rebuilt with another seed has as many images)."""
+def data_digest(*tensors: torch.Tensor) -> str:
+    """sha256 of the training data (images, labels): a checkpoint resumes only on the data
+    it was trained on (a dataset rebuilt with another seed has as many images)."""
     digest = hashlib.sha256()
-    for tensor in (data.images, data.labels):
+    for tensor in tensors:
         digest.update(tensor.detach().cpu().contiguous().numpy().data)
     return digest.hexdigest()
 
@@ -121,8 +121,8 @@ def train(model: nn.Module, data: ImageSplit, settings: TrainSettings, seed: int
     model.to(device)
     optimiser = torch.optim.Adam(model.parameters(), lr=settings.learning_rate,
                                  weight_decay=settings.weight_decay)
-    identity = {"settings": asdict(settings), "seed": seed, "data": data_digest(data),
-                "format": CHECKPOINT_FORMAT}
+    identity = {"settings": asdict(settings), "seed": seed,
+                "data": data_digest(data.images, data.labels), "format": CHECKPOINT_FORMAT}
     history = resume(checkpoint, identity, model, optimiser)
     for epoch in tqdm(range(len(history), settings.epochs), desc="epochs", initial=len(history),
                       total=settings.epochs, mininterval=2):

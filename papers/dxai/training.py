@@ -35,6 +35,7 @@ from torch import nn
 from tqdm import tqdm
 
 from common.io import save_torch
+from common.models.train import data_digest
 from papers.dxai.model import (
     Architecture,
     BranchedGenerator,
@@ -279,22 +280,25 @@ class Run:
         return {"arch": self.arch.as_dict(), "settings": asdict(self.settings), "seed": self.seed}
 
 
-def _save(run: Run, nets: Networks, optim: dict, iteration: int, history: list,
+def _save(run: Run, inputs: str, nets: Networks, optim: dict, iteration: int, history: list,
           snapshots: list, sums: dict) -> None:
-    save_torch({"identity": run.identity, "iteration": iteration, "history": history,
+    save_torch({"identity": {**run.identity, "inputs": inputs}, "iteration": iteration,
+                "history": history,
                 "snapshots": snapshots, "sums": sums, "nets": nets.state_dict(),
                 "optimisers": {name: opt.state_dict() for name, opt in optim.items()}},
                run.checkpoint)
 
 
-def _resume(run: Run, nets: Networks, optim: dict) -> tuple[int, list, list, dict]:
+def _resume(run: Run, inputs: str, nets: Networks, optim: dict) -> tuple[int, list, list, dict]:
     """(iteration, history, snapshots, loss sums since the last record) restored from this
-    run's checkpoint, or a fresh start."""
+    run's checkpoint, or a fresh start; ``inputs`` is the digest of the data and classifier
+    the run trains on, which the checkpoint must have been written for."""
     if not run.checkpoint.is_file():
         return 0, [], [], {}
     state = torch.load(run.checkpoint, map_location="cpu", weights_only=True)
-    if state.get("identity") != run.identity:
-        LOGGER.warning("ignoring checkpoint %s: written for other settings", run.checkpoint)
+    if state.get("identity") != {**run.identity, "inputs": inputs}:
+        LOGGER.warning("ignoring checkpoint %s: written for other settings or inputs",
+                       run.checkpoint)
         return 0, [], [], {}
     nets.load_state_dict(state["nets"])
     for name, opt in optim.items():
@@ -334,7 +338,8 @@ def train(run: Run, classifier: nn.Module, images: torch.Tensor, labels: torch.T
     nets = Networks(run.arch).to(device)
     classifier = classifier.to(device).eval().requires_grad_(False)
     optim = optimisers(nets, run.settings)
-    start, history, snapshots, sums = _resume(run, nets, optim)
+    inputs = data_digest(images, labels, *classifier.state_dict().values())
+    start, history, snapshots, sums = _resume(run, inputs, nets, optim)
     end = run.settings.iterations if stop_after is None else min(stop_after,
                                                                  run.settings.iterations)
     for iteration in tqdm(range(start, end), desc="DXAI iterations", initial=start,
@@ -355,6 +360,6 @@ def train(run: Run, classifier: nn.Module, images: torch.Tensor, labels: torch.T
             if on_evaluate is not None:
                 on_evaluate(record, nets)
         if done % run.settings.checkpoint_every == 0 or done == end:
-            _save(run, nets, optim, done, history, snapshots, sums)
+            _save(run, inputs, nets, optim, done, history, snapshots, sums)
     return nets, history, snapshots
 

@@ -16,7 +16,13 @@ from tqdm import tqdm
 
 from common import budget
 from common.io import save_torch
-from common.models.train import epoch_generator, resume, save_checkpoint
+from common.models.train import (
+    CHECKPOINT_FORMAT,
+    data_digest,
+    epoch_generator,
+    resume,
+    save_checkpoint,
+)
 from papers.pv.decoder import Decoder, Encoder, LossWeights, image_ssim, loss_terms, total_loss
 
 
@@ -50,7 +56,8 @@ def train_decoder(encoder: Encoder, decoder: Decoder, images: torch.Tensor,
     encoder.to(device)
     decoder.to(device)
     optimiser = torch.optim.Adam(decoder.parameters(), lr=settings.learning_rate)
-    identity = {"settings": asdict(settings), "seed": seed, "examples": len(images)}
+    identity = {"settings": asdict(settings), "seed": seed, "data": data_digest(images),
+                "format": CHECKPOINT_FORMAT}
     history = resume(checkpoint, identity, decoder, optimiser)
     for epoch in tqdm(range(len(history), settings.epochs), desc="decoder epochs",
                       initial=len(history), total=settings.epochs, mininterval=2):
