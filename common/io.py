@@ -7,9 +7,13 @@ interrupted job never leaves a half-written file that looks complete.
 from __future__ import annotations
 
 import contextlib
+import glob
 import hashlib
 import json
 import os
+import pickle
+import re
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -44,10 +48,13 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
 
     The temporary name keeps the suffix, because writers such as ``np.savez`` and
     ``Figure.savefig`` choose their format from it. On error the temporary file
-    is removed and ``path`` is left as it was.
+    is removed and ``path`` is left as it was. Temporary files of ``path`` that a killed
+    process left behind are removed first (Snakemake never runs two jobs that write the
+    same output).
     """
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
+    _remove_leftovers(target)
     temporary = target.with_name(f".{target.stem}.tmp{os.getpid()}{target.suffix}")
     try:
         yield temporary
@@ -68,6 +75,47 @@ def save_torch(data: Any, path: str | os.PathLike) -> None:
 
     with atomic_path(path) as temporary, temporary.open("wb") as stream:
         torch.save(data, stream)
+
+
+def _remove_leftovers(target: Path) -> None:
+    """Delete ``target``'s temporary files from earlier, killed writes."""
+    pattern = re.compile(rf"\.{re.escape(target.stem)}\.tmp\d+{re.escape(target.suffix)}")
+    for leftover in target.parent.glob(f".{glob.escape(target.stem)}.tmp*"):
+        if pattern.fullmatch(leftover.name):
+            leftover.unlink(missing_ok=True)
+
+
+class UnreadableFile(ValueError):
+    """A file the workflow wrote whose bytes can no longer be read (truncated, corrupted)."""
+
+
+def load_torch(path: str | os.PathLike, map_location: Any = "cpu") -> Any:
+    """``torch.load`` of a file this workflow wrote, tensors and plain data only.
+
+    A corrupted file raises :class:`UnreadableFile` naming it, and the rule that wrote it
+    where a provenance record says so, instead of torch's advice to load it with
+    ``weights_only=False`` (which would not help, and would run whatever code it holds).
+    """
+    import torch
+
+    try:
+        return torch.load(path, map_location=map_location, weights_only=True)
+    except (RuntimeError, EOFError, pickle.UnpicklingError, zipfile.BadZipFile) as error:
+        raise UnreadableFile(f"{path} is not a readable torch file ({type(error).__name__})"
+                             f"{_rebuild_hint(path)}") from None
+
+
+def _rebuild_hint(path: str | os.PathLike) -> str:
+    from common.provenance import BrokenRecord, read_record
+
+    try:
+        record = read_record(path)
+    except (BrokenRecord, ValueError):
+        record = None
+    if record is None:
+        return ""
+    return (f"; rule {record['rule']} wrote it: rebuild it with "
+            f"snakemake --forcerun {record['rule']} {path}")
 
 
 def write_json(path: str | os.PathLike, data: Any) -> None:

@@ -45,3 +45,14 @@ def test_saved_checkpoints_have_the_same_bytes_whatever_their_name(tmp_path):
     loaded = torch.load(paths[1], weights_only=True)
     torch.testing.assert_close(loaded["model"], model.state_dict())
     assert sorted(path.name for path in (tmp_path / "first").iterdir()) == ["seed0.pt"]
+
+
+def test_a_killed_writes_leftover_is_removed_when_the_output_is_written_again(tmp_path):
+    leftover = tmp_path / ".table.tmp4242.csv"
+    leftover.write_text("half")
+    unrelated = tmp_path / ".other.tmp4242.csv"
+    unrelated.write_text("someone else's")
+    with atomic_path(tmp_path / "table.csv") as temporary:
+        temporary.write_text("whole")
+    assert sorted(path.name for path in tmp_path.iterdir()) == [".other.tmp4242.csv",
+                                                                "table.csv"]

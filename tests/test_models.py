@@ -245,3 +245,36 @@ def test_a_diverging_training_stops_naming_its_run(tmp_path):
     with pytest.raises(FloatingPointError, match=r"training of .*seed0 diverged at epoch 1"):
         train(model, data, settings, seed=0, device="cpu", checkpoint=tmp_path / "seed0.ckpt")
     assert not (tmp_path / "seed0.ckpt").exists()
+
+
+def test_an_unreadable_checkpoint_is_deleted_and_the_run_starts_afresh(tmp_path, caplog):
+    data = _data(16)
+    settings = TrainSettings(epochs=1, batch_size=8, learning_rate=1e-3, weight_decay=0.0)
+    torch.manual_seed(0)
+    clean = build_classifier("simple", num_classes=3, image_size=32)
+    expected = train(clean, data, settings, seed=0, device="cpu", checkpoint=tmp_path / "a.ckpt")
+    (tmp_path / "b.ckpt").write_bytes(bytes(range(256)) * 4)  # killed while writing
+    torch.manual_seed(0)
+    model = build_classifier("simple", num_classes=3, image_size=32)
+    with caplog.at_level("WARNING"):
+        history = train(model, data, settings, seed=0, device="cpu",
+                        checkpoint=tmp_path / "b.ckpt")
+    assert history == expected
+    assert f"deleting {tmp_path / 'b.ckpt'}" in caplog.text
+
+
+def test_an_unreadable_model_names_its_file_and_the_rule_that_wrote_it(tmp_path, monkeypatch):
+    from common import provenance
+    from common.io import UnreadableFile, write_json
+    from common.models import load_classifier
+
+    monkeypatch.chdir(tmp_path)
+    model = tmp_path / "results/models/cars/simple/seed0.pt"
+    model.parent.mkdir(parents=True)
+    model.write_bytes(b"PK\x03\x04 not a whole archive")
+    write_json(provenance.record_path("results/models/cars/simple/seed0.pt"),
+               {"rule": "train_classifier", "output": "results/models/cars/simple/seed0.pt",
+                "output_sha256": "0" * 64, "inputs": [], "code": {}})
+    with pytest.raises(UnreadableFile, match=r"seed0\.pt is not a readable torch file .*"
+                                             r"snakemake --forcerun train_classifier"):
+        load_classifier("results/models/cars/simple/seed0.pt")

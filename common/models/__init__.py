@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-import torch
 from torch import nn
 
+from common.io import load_torch
 from common.models.resnet import ResNet18, ResNet50
 from common.models.simple import SimpleCNN
 from common.models.vgg import VGGStyle
@@ -37,7 +37,7 @@ def build_classifier(arch: str, **kwargs) -> nn.Module:
 
 def load_classifier(path: str | Path, device: str = "cpu") -> nn.Module:
     """Rebuild a trained classifier from its checkpoint, in eval mode on ``device``."""
-    checkpoint = torch.load(path, map_location=device, weights_only=True)
+    checkpoint = load_torch(path, device)
     model = build_classifier(checkpoint["arch"], **checkpoint["arch_kwargs"])
     model.load_state_dict(checkpoint["state_dict"])
     return model.to(device).eval()

@@ -18,6 +18,7 @@ import torchvision
 from torch import nn
 from torchvision.models import ResNet50_Weights
 
+from common.io import load_torch
 from common.models.normalisation import IMAGENET_STATISTICS, InputNormalisation
 
 IMAGENET_CATEGORIES: tuple[str, ...] = tuple(ResNet50_Weights.IMAGENET1K_V1.meta["categories"])
@@ -77,7 +78,7 @@ def torchvision_imagenet(name: str, weights_path: str | Path) -> Normalised:
     if not path.is_file():
         raise FileNotFoundError(f"weights for {name} not found at {path} "
                                 f"(config key 'pretrained.{name}')")
-    model.network.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
+    model.network.load_state_dict(load_torch(path, "cpu"))
     return model
 
 

@@ -25,6 +25,7 @@ import torch
 from torch import nn
 from zennit.layer import Sum
 
+from common.io import load_torch
 from common.models.normalisation import IMAGENET_STATISTICS, InputNormalisation
 
 
@@ -129,7 +130,7 @@ class ResNet50(nn.Module):
     def load_backbone(self, path: str | Path) -> None:
         """Start the convolutional stages from a torchvision ResNet-50 state dict (its ``fc``
         is dropped: the head is this task's)."""
-        state = torch.load(path, map_location="cpu", weights_only=True)
+        state = load_torch(path, "cpu")
         stem = {"conv1": "stem.0", "bn1": "stem.1"}
         renamed = {}
         for key, value in state.items():

@@ -21,7 +21,7 @@ from tqdm import tqdm
 
 from common import budget, randomness
 from common.data import ImageSplit
-from common.io import save_torch
+from common.io import UnreadableFile, load_torch, save_torch
 
 LOGGER = logging.getLogger(__name__)
 
@@ -76,15 +76,22 @@ def data_digest(*tensors: torch.Tensor) -> str:
 
 
 def load_checkpoint(path: Path, identity: dict) -> dict | None:
-    """The checkpoint at ``path`` if it belongs to this very run, else None."""
+    """The checkpoint at ``path`` if it belongs to this very run, else None. A checkpoint
+    that cannot be read (a kill or a full disk while it was written) is deleted, saying so:
+    the run starts afresh instead of failing on every rerun."""
     if not path.is_file():
         return None
-    state = torch.load(path, map_location="cpu", weights_only=True)
+    try:
+        state = load_torch(path, "cpu")
+    except UnreadableFile as error:
+        LOGGER.warning("deleting %s and starting afresh: %s", path, error)
+        path.unlink()
+        return None
     if state.get("identity") != identity:
         LOGGER.warning("ignoring checkpoint %s: it was written for other settings or data",
                        path)
         return None
-    LOGGER.info("resuming from %s after epoch %d", path, state["epoch"])
+    LOGGER.info("resuming from %s", path)
     return state
 
 

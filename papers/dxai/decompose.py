@@ -20,6 +20,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from common import budget
+from common.io import load_torch
 from papers.dxai.model import (
     Architecture,
     BranchedGenerator,
@@ -108,7 +109,7 @@ def naive_agnostic(classifier: nn.Module, x: torch.Tensor, step: float, iteratio
 def load_decomposer(path, snapshot: int | None = None) -> Decomposer:
     """The inference networks of a trained DXAI model file (``papers/dxai/scripts/train.py``):
     its final EMA weights, or those of snapshot number ``snapshot`` (Table 4)."""
-    saved = torch.load(path, map_location="cpu", weights_only=True)
+    saved = load_torch(path, "cpu")
     state = saved["networks"] if snapshot is None else saved["snapshots"][snapshot]
     return Decomposer.from_state(Architecture(**saved["arch"]), state)
 
@@ -128,5 +129,5 @@ class DiscriminatorClassifier(nn.Module):
 
 
 def load_discriminator(path) -> DiscriminatorClassifier:
-    saved = torch.load(path, map_location="cpu", weights_only=True)
+    saved = load_torch(path, "cpu")
     return DiscriminatorClassifier(Architecture(**saved["arch"]), saved["discriminator"])

@@ -35,7 +35,7 @@ from torch import nn
 from tqdm import tqdm
 
 from common.io import save_torch
-from common.models.train import data_digest
+from common.models.train import data_digest, load_checkpoint
 from papers.dxai.model import (
     Architecture,
     BranchedGenerator,
@@ -293,12 +293,8 @@ def _resume(run: Run, inputs: str, nets: Networks, optim: dict) -> tuple[int, li
     """(iteration, history, snapshots, loss sums since the last record) restored from this
     run's checkpoint, or a fresh start; ``inputs`` is the digest of the data and classifier
     the run trains on, which the checkpoint must have been written for."""
-    if not run.checkpoint.is_file():
-        return 0, [], [], {}
-    state = torch.load(run.checkpoint, map_location="cpu", weights_only=True)
-    if state.get("identity") != {**run.identity, "inputs": inputs}:
-        LOGGER.warning("ignoring checkpoint %s: written for other settings or inputs",
-                       run.checkpoint)
+    state = load_checkpoint(run.checkpoint, {**run.identity, "inputs": inputs})
+    if state is None:
         return 0, [], [], {}
     nets.load_state_dict(state["nets"])
     for name, opt in optim.items():

@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from tqdm import tqdm
 
 from common import budget
-from common.io import save_torch
+from common.io import load_torch, save_torch
 from common.models.train import (
     CHECKPOINT_FORMAT,
     data_digest,
@@ -123,7 +123,7 @@ def save_decoder(path, decoder: Decoder, kwargs: dict, record: dict) -> None:
 
 def load_decoder(path, device: str = "cpu") -> tuple[Decoder, dict]:
     """A trained decoder in eval mode, and the rest of its file (settings, history, data)."""
-    saved = torch.load(path, map_location=device, weights_only=True)
+    saved = load_torch(path, device)
     decoder = Decoder(**saved.pop("kwargs"))
     decoder.load_state_dict(saved.pop("state_dict"))
     return decoder.to(device).eval(), saved

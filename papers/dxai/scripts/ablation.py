@@ -6,9 +6,9 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 import pandas as pd
-import torch
 
 from common.data import load_split
+from common.io import load_torch
 from common.plotting import save_figure
 from common.tracking import Job
 from papers.dxai.decompose import load_decomposer
@@ -41,7 +41,7 @@ def main(smk) -> None:
         x, labels = test.images[index].to(job.device), test.labels[index].to(job.device)
         rows = []
         for variant, model_file in zip(smk.params.variants, smk.input.models, strict=True):
-            saved = torch.load(model_file, map_location="cpu", weights_only=True)
+            saved = load_torch(model_file, "cpu")
             final = test_psnr(model_file, x, labels)
             rows += [{"variant": variant, "branches": saved["arch"]["branches"],
                       "iteration": record["iteration"], "probe_psnr": record["psnr"],

@@ -5,6 +5,7 @@ each image explained for its true class with the explained classifier."""
 import matplotlib.pyplot as plt
 import torch
 
+from common.io import load_torch
 from common.plotting import save_figure, show_image
 from common.tracking import Job
 
@@ -26,7 +27,7 @@ def as_picture(part: torch.Tensor, signed: bool):
 
 def main(smk) -> None:
     with Job(smk) as job:
-        saved = torch.load(smk.input.decompositions, weights_only=True)
+        saved = load_torch(smk.input.decompositions)
         rows = shown_images(saved["labels"])
         columns = {"input": (saved["images"], False), "DXAI agnostic": (saved["agnostic"], False)}
         columns |= {f"{name} distinct": (part, True) for name, part in saved["distinct"].items()}

@@ -3,8 +3,8 @@
 next to the mask's share of the image (what a uniform part would score)."""
 
 import pandas as pd
-import torch
 
+from common.io import load_torch
 from common.tracking import Job
 from papers.dxai.evaluation import UNIFORM_PART, mask_share
 
@@ -29,7 +29,7 @@ def main(smk) -> None:
     with Job(smk) as job:
         files = zip(smk.params.datasets, smk.input.decompositions, strict=True)
         rows = [row for dataset, path in files
-                for row in dataset_rows(dataset, torch.load(path, weights_only=True))]
+                for row in dataset_rows(dataset, load_torch(path))]
         job.save_table("groundtruth", pd.DataFrame(rows), smk.output.table)
 
 

@@ -9,6 +9,7 @@ import pandas as pd
 import torch
 
 from common.explain import distinct_part, explain
+from common.io import load_torch
 from common.models import load_classifier
 from common.plotting import save_figure, show_image
 from common.tracking import Job
@@ -51,7 +52,7 @@ def main(smk) -> None:
     settings = smk.params.naive
     with Job(smk, seed=0) as job:
         classifier = load_classifier(smk.input.classifier, job.device)
-        saved = torch.load(smk.input.decompositions, weights_only=True)
+        saved = load_torch(smk.input.decompositions)
         count = settings["images"]
         x, labels = saved["images"][:count].to(job.device), saved["labels"][:count].to(job.device)
         agnostic, _ = naive_agnostic(classifier, x, settings["step"], settings["iterations"])

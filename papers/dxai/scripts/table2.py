@@ -5,6 +5,7 @@ area over the fractions divided by the accuracy at 0."""
 import pandas as pd
 import torch
 
+from common.io import load_torch
 from common.models import load_classifier
 from common.tracking import Job
 from papers.dxai.evaluation import normalised_auc, pixel_magnitude, removal_accuracy
@@ -14,7 +15,7 @@ def main(smk) -> None:
     fractions = torch.tensor(smk.params.pixel_removal["fractions"], dtype=torch.float32)
     with Job(smk) as job:
         classifier = load_classifier(smk.input.classifier, job.device)
-        saved = torch.load(smk.input.decompositions, weights_only=True)
+        saved = load_torch(smk.input.decompositions)
         x, labels = saved["images"].to(job.device), saved["labels"].to(job.device)
         importance = {"DXAI": pixel_magnitude(saved["distinct"]["DXAI"])}
         importance |= {name: pixel_magnitude(value) for name, value in saved["heatmaps"].items()}

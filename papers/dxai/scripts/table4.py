@@ -11,6 +11,7 @@ import pandas as pd
 import torch
 
 from common.data import load_split
+from common.io import load_torch
 from common.models import load_classifier
 from common.tracking import Job
 from papers.dxai.decompose import Decomposer
@@ -20,7 +21,7 @@ from papers.dxai.model import Architecture
 
 
 def dxai_rows(model_files, x, labels, device) -> list[dict]:
-    saved = [torch.load(path, map_location="cpu", weights_only=True) for path in model_files]
+    saved = [load_torch(path, "cpu") for path in model_files]
     rows = []
     for index, snapshot in enumerate(saved[0]["snapshots"]):
         distinct = torch.stack([
