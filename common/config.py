@@ -118,9 +118,10 @@ def _vit_errors(config: Mapping[str, Any]) -> list[str]:
                 in inspect.signature(SmallViT).parameters.items()}
     sections = {"training.vit.options": config["training"].get("vit", {})}
     sections |= {f"classifiers[{index}].training.options":
-                 _with_override(config["training"]["vit"], pair.get("training", {}))
+                 _with_override(config["training"]["vit"], pair["training"])
                  for index, pair in enumerate(config.get("classifiers", []))
-                 if pair.get("arch") == "vit" and "vit" in config["training"]}
+                 if pair.get("arch") == "vit" and "options" in pair.get("training", {})
+                 and "vit" in config["training"]}
     errors = []
     for key, settings in sections.items():
         options = {**defaults, **settings.get("options", {})}

@@ -110,7 +110,7 @@ def _rebuild_hint(path: str | os.PathLike) -> str:
 
     try:
         record = read_record(path)
-    except (BrokenRecord, ValueError):
+    except BrokenRecord:
         record = None
     if record is None:
         return ""
