@@ -280,20 +280,20 @@ class Run:
         return {"arch": self.arch.as_dict(), "settings": asdict(self.settings), "seed": self.seed}
 
 
-def _save(run: Run, inputs: str, nets: Networks, optim: dict, iteration: int, history: list,
-          snapshots: list, sums: dict) -> None:
-    save_torch({"identity": {**run.identity, "inputs": inputs}, "iteration": iteration,
-                "history": history,
+def _save(run: Run, identity: dict, nets: Networks, optim: dict, iteration: int,
+          history: list, snapshots: list, sums: dict) -> None:
+    save_torch({"identity": identity, "iteration": iteration, "history": history,
                 "snapshots": snapshots, "sums": sums, "nets": nets.state_dict(),
                 "optimisers": {name: opt.state_dict() for name, opt in optim.items()}},
                run.checkpoint)
 
 
-def _resume(run: Run, inputs: str, nets: Networks, optim: dict) -> tuple[int, list, list, dict]:
+def _resume(run: Run, identity: dict, nets: Networks,
+            optim: dict) -> tuple[int, list, list, dict]:
     """(iteration, history, snapshots, loss sums since the last record) restored from this
-    run's checkpoint, or a fresh start; ``inputs`` is the digest of the data and classifier
-    the run trains on, which the checkpoint must have been written for."""
-    state = load_checkpoint(run.checkpoint, {**run.identity, "inputs": inputs})
+    run's checkpoint if it was written for ``identity`` (the run's, with the digest of the
+    data and classifier it trains on), or a fresh start."""
+    state = load_checkpoint(run.checkpoint, identity)
     if state is None:
         return 0, [], [], {}
     nets.load_state_dict(state["nets"])
@@ -334,8 +334,9 @@ def train(run: Run, classifier: nn.Module, images: torch.Tensor, labels: torch.T
     nets = Networks(run.arch).to(device)
     classifier = classifier.to(device).eval().requires_grad_(False)
     optim = optimisers(nets, run.settings)
-    inputs = data_digest(images, labels, *classifier.state_dict().values())
-    start, history, snapshots, sums = _resume(run, inputs, nets, optim)
+    identity = {**run.identity,
+                "inputs": data_digest(images, labels, *classifier.state_dict().values())}
+    start, history, snapshots, sums = _resume(run, identity, nets, optim)
     end = run.settings.iterations if stop_after is None else min(stop_after,
                                                                  run.settings.iterations)
     for iteration in tqdm(range(start, end), desc="DXAI iterations", initial=start,
@@ -356,6 +357,6 @@ def train(run: Run, classifier: nn.Module, images: torch.Tensor, labels: torch.T
             if on_evaluate is not None:
                 on_evaluate(record, nets)
         if done % run.settings.checkpoint_every == 0 or done == end:
-            _save(run, inputs, nets, optim, done, history, snapshots, sums)
+            _save(run, identity, nets, optim, done, history, snapshots, sums)
     return nets, history, snapshots
 
