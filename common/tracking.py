@@ -54,6 +54,21 @@ def seed_everything(seed: int) -> None:
     torch.use_deterministic_algorithms(True, warn_only=True)
 
 
+def exact_gpu_arithmetic() -> None:
+    """Make GPU kernels compute what the CPU computes, as far as a GPU can.
+
+    Convolutions on Ampere and later GPUs default to TF32, which rounds float32 operands to
+    10 bits of mantissa (about 1e-3 relative): LRP's conservation, the constant-map test of the
+    metrics and every trained weight would then carry that error. cuBLAS is deterministic only
+    with a fixed workspace, set before its first call (the user's own value is kept). Neither
+    setting needs a GPU to be set, so a CPU job sets them too."""
+    import torch
+
+    os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+    torch.backends.cuda.matmul.allow_tf32 = False
+    torch.backends.cudnn.allow_tf32 = False
+
+
 def select_device(preference: str = "auto") -> str:
     """``cuda`` when asked for or available under ``auto``; otherwise ``cpu``."""
     import torch
@@ -115,6 +130,7 @@ class Job:
         if "device" in self.params:
             import torch
 
+            exact_gpu_arithmetic()
             self.device = select_device(self.params["device"])
             torch.set_num_threads(max(1, int(self.smk.threads)))
         budget.set_images_per_pass(self.images_per_pass)

@@ -1,5 +1,7 @@
 """Faithfulness, localisation and sanity-check metrics: known answers computed by hand."""
 
+import copy
+
 import numpy as np
 import pytest
 import torch
@@ -179,6 +181,16 @@ def test_reinitialise_changes_exactly_the_named_stages(resnet):
     again = reinitialise(resnet, ["fc", "layer4.1"], seed=0)
     assert all(torch.equal(a, b) for a, b in zip(randomised.state_dict().values(),
                                                  again.state_dict().values(), strict=True))
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")
+def test_reinitialise_draws_the_same_weights_for_a_model_on_the_gpu(resnet):
+    cuda_state = torch.cuda.get_rng_state()
+    on_cpu = reinitialise(resnet, ["fc", "layer4.1"], seed=0)
+    on_gpu = reinitialise(copy.deepcopy(resnet).cuda(), ["fc", "layer4.1"], seed=0)
+    assert torch.equal(torch.cuda.get_rng_state(), cuda_state)
+    assert all(gpu.is_cuda and torch.equal(cpu, gpu.cpu()) for cpu, gpu in
+               zip(on_cpu.state_dict().values(), on_gpu.state_dict().values(), strict=True))
 
 
 def test_parameter_randomisation_separates_model_dependent_methods(resnet, monkeypatch):

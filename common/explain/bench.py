@@ -106,7 +106,7 @@ def library_calls(model, x, target) -> dict[str, Callable[[], torch.Tensor]]:
     def zennit_call(rule_name):
         def call():
             with Gradient(model, lrp.composite(model, **METHODS[rule_name].defaults)) as attributor:
-                return attributor(x, torch.eye(model(x[:1]).shape[1])[target])[1]
+                return attributor(x, torch.eye(model(x[:1]).shape[1], device=x.device)[target])[1]
         return call
 
     spread = 0.15 * float(x.max() - x.min())

@@ -50,10 +50,12 @@ def reinitialise(model: nn.Module, stages: list[str], seed: int) -> nn.Module:
     Every submodule with ``reset_parameters`` draws fresh weights from its own
     initialiser (Kaiming-uniform convolutions and dense layers); batch norm gets
     its initial affine parameters and running statistics back, so nothing the
-    trained model learnt survives in a randomised stage. The global random state
-    is left as it was.
+    trained model learnt survives in a randomised stage. The weights are drawn on the
+    CPU, so a model on a GPU gets the same ones, and the global random state is left
+    as it was.
     """
-    randomised = copy.deepcopy(model)
+    device = next(model.parameters()).device
+    randomised = copy.deepcopy(model).cpu()
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         for stage in stages:
@@ -61,7 +63,7 @@ def reinitialise(model: nn.Module, stages: list[str], seed: int) -> nn.Module:
                 if hasattr(module, "reset_parameters"):
                     with torch.no_grad():
                         module.reset_parameters()
-    return randomised.eval()
+    return randomised.to(device).eval()
 
 
 def absolute_map(attribution: torch.Tensor) -> torch.Tensor:
