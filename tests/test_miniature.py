@@ -1,13 +1,15 @@
 """The paper miniature differs from the paper scale in counts only, and runs end to end."""
 
 import fnmatch
+from pathlib import Path
 
 import pytest
+import yaml
 from conftest import REPO
 
 from common.config import validate_config
 from common.explain import METHODS
-from common.miniature.run import scale_configs
+from common.miniature.run import scale_configs, snakemake_command
 
 #: The keys the miniature may set below the paper scale: how many images, epochs,
 #: iterations, steps, samples, evaluation points and repetitions, never what runs.
@@ -61,6 +63,18 @@ def _registry_default(key: str):
 @pytest.fixture(scope="module")
 def scales():
     return scale_configs(REPO)
+
+
+def test_on_a_gpu_the_miniature_runs_its_gpu_jobs_one_at_a_time_as_the_gpu_profile_does():
+    """Three of DXAI's trainings at once (21 GiB each) exhausted an 80 GiB H100, and the
+    timing rules measure seconds per image, which a shared GPU would inflate."""
+    profile = yaml.safe_load((REPO / "workflow/profiles/gpu/config.yaml").read_text())
+    on_gpu = snakemake_command(Path("overlay.yaml"), "cuda", 16, [])
+    assert on_gpu[on_gpu.index("--resources") + 1] == f"gpu={profile['resources']['gpu']}"
+    assert profile["resources"]["gpu"] == 1
+    on_cpu = snakemake_command(Path("overlay.yaml"), "cpu", 2, [])
+    assert "--resources" not in on_cpu
+    assert on_cpu[on_cpu.index("--max-threads") + 1] == "1"
 
 
 def test_the_miniature_is_a_valid_configuration(scales):
