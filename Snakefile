@@ -19,14 +19,28 @@ min_version("9.0")
 # because Snakemake passes its search path on, in every rule script.
 sys.path.insert(0, workflow.basedir)
 
-from common.config import ConfigError, validate_config  # noqa: E402
+from common.config import (  # noqa: E402
+    ConfigError,
+    load_config_file,
+    path_errors,
+    validate_config,
+)
 
 configfile: "config/config.yaml"
 
 try:
+    for path in workflow.configfiles:  # what Snakemake's loader lets pass: a key given twice
+        load_config_file(path)
     validate_config(config)
 except ConfigError as error:
     raise WorkflowError(str(error)) from None
+
+
+onstart:
+    # Before the first job, not in a dry run: the data a run reads must be in place by then.
+    if problems := path_errors(config):
+        raise WorkflowError("the configuration names paths that are not there:\n  "
+                            + "\n  ".join(problems))
 
 report: "workflow/report/workflow.rst"
 

@@ -35,14 +35,43 @@ def merged(base: Mapping[str, Any], overlay: Mapping[str, Any]) -> dict[str, Any
 def layered(*files: str | Path, root: Path = PROJECT_ROOT) -> dict[str, Any]:
     """config/config.yaml with the YAML ``files`` (paths relative to ``root``) laid over it
     in order: the configuration ``snakemake --configfile <files>`` runs with."""
-    config = yaml.safe_load((root / "config" / "config.yaml").read_text())
+    config = load_config_file(root / "config" / "config.yaml")
     for file in files:
-        config = merged(config, yaml.safe_load((root / file).read_text()) or {})
+        config = merged(config, load_config_file(root / file))
     return config
 
 
 class ConfigError(ValueError):
     """The configuration is malformed; the message lists every problem found."""
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """YAML's safe loader, except that a key given twice in one mapping is an error (YAML
+    itself keeps the last value silently)."""
+
+    def construct_mapping(self, node, deep=False):
+        first_line = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            if key in first_line:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"key {key!r} is given twice (first on line {first_line[key]})",
+                    key_node.start_mark)
+            first_line[key] = key_node.start_mark.line + 1
+        return super().construct_mapping(node, deep=deep)
+
+
+def load_config_file(path: str | Path) -> dict[str, Any]:
+    """One configuration file as a mapping; a ConfigError naming the file if it is not
+    readable YAML, is empty, is not a mapping at its top level, or gives a key twice."""
+    try:
+        content = yaml.load(Path(path).read_text(), Loader=_UniqueKeyLoader)  # noqa: S506
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
+        raise ConfigError(f"config file {path}: {error}") from None
+    if not isinstance(content, dict):
+        what = "is empty" if content is None else f"holds a {type(content).__name__}"
+        raise ConfigError(f"config file {path} {what}, not a mapping of config keys")
+    return content
 
 
 def _key_path(path) -> str:
@@ -137,8 +166,14 @@ def _cross_reference_errors(config: Mapping[str, Any]) -> list[str]:
     from common.models import ARCHITECTURES
 
     trainable = {name for name, spec in DATASETS.items() if "train" in spec.splits}
-    errors = []
+    errors, first_index = [], {}
     for index, pair in enumerate(config.get("classifiers", [])):
+        run = tuple(pair.get(key) for key in ("dataset", "arch", "seed"))
+        if run in first_index:
+            errors.append(f"config key 'classifiers[{index}]': repeats classifiers"
+                          f"[{first_index[run]}] ({pair.get('dataset')}, {pair.get('arch')}, "
+                          f"seed {pair.get('seed')}); one model file cannot hold both")
+        first_index.setdefault(run, index)
         if pair.get("dataset") not in trainable:
             errors.append(f"config key 'classifiers[{index}].dataset': "
                           f"{pair.get('dataset')!r} is not a dataset with a training split "
@@ -152,7 +187,25 @@ def _cross_reference_errors(config: Mapping[str, Any]) -> list[str]:
                           f"settings under 'training'")
     return (errors + _vit_errors(config) + _evaluation_errors(config) + _cartoonx_errors(config)
             + _survey_errors(config) + _pv_errors(config) + _course_errors(config)
-            + _dxai_errors(config) + _download_errors(config) + _real_only_errors(config))
+            + _dxai_errors(config) + _download_errors(config) + _real_only_errors(config)
+            + _method_parameter_errors(config))
+
+
+def _method_parameter_errors(value: Any, path: str = "") -> list[str]:
+    """Every ``method_params`` mapping, wherever it is, holds parameters its methods take
+    (each section names its unknown methods itself)."""
+    from common.explain import METHODS, parameter_errors
+
+    errors = []
+    for key, item in value.items() if isinstance(value, Mapping) else ():
+        where = f"{path}.{key}" if path else key
+        if key == "method_params" and isinstance(item, Mapping):
+            for method, params in item.items():
+                if method in METHODS and isinstance(params, Mapping):
+                    errors += parameter_errors(f"{where}.{method}", method, dict(params))
+        else:
+            errors += _method_parameter_errors(item, where)
+    return errors
 
 
 def _real_only_errors(config: Mapping[str, Any]) -> list[str]:
@@ -217,6 +270,33 @@ def _download_errors(config: Mapping[str, Any]) -> list[str]:
             elif base == SOURCES and source.unpack == "none":
                 errors.append(f"config key '{key}': downloads.{name} is a single file "
                               f"({source.fetched}), not an archive to unpack")
+    return errors
+
+
+def path_errors(config: Mapping[str, Any]) -> list[str]:
+    """What the configuration names on disk, checked before the first job runs (a dry run
+    skips it, as the data may not be in place yet): each dataset root that no download rule
+    produces is a directory with its loader's layout, each weight file that none fetches
+    exists. Paths are relative to the working directory, as the jobs read them."""
+    from common.data import DATASETS
+    from common.data.real import LAYOUTS, missing_layout
+    from common.download import DOWNLOADS, SOURCES
+
+    errors = []
+    for key, path in _downloaded_paths(config).items():
+        where = Path(path)
+        if where.is_relative_to(DOWNLOADS) or where.is_relative_to(SOURCES):
+            continue  # a download rule makes it, and checks its checksum
+        if not key.startswith("datasets."):
+            if not where.is_file():
+                errors.append(f"config key '{key}': weight file {path} does not exist")
+            continue
+        loader = DATASETS[key.split(".")[1]].real
+        if not where.is_dir():
+            errors.append(f"config key '{key}': dataset root {path} is not a directory")
+        elif loader in LAYOUTS and (missing := missing_layout(loader, where)):
+            errors.append(f"config key '{key}': {path} lacks {', '.join(missing)} (the layout "
+                          f"{loader.__name__} reads: {', '.join(LAYOUTS[loader])})")
     return errors
 
 
@@ -303,7 +383,12 @@ def _pv_errors(config: Mapping[str, Any]) -> list[str]:
             errors.append(f"config key 'pv.loss_weights.{name}': the weights sum to "
                           f"{sum(weights.values()):g}, not 1 (Eq. 6)")
     scores = pv.get("study", {}).get("scores")
-    if scores is not None and not _is_scores_source(PROJECT_ROOT / scores):
+    if scores is not None and not (PROJECT_ROOT / scores).resolve().is_relative_to(
+            PROJECT_ROOT.resolve()):
+        errors.append(f"config key 'pv.study.scores': {scores} lies outside the project "
+                      f"({PROJECT_ROOT}); copy the scores under it, so that their provenance "
+                      f"is recorded with the rest")
+    elif scores is not None and not _is_scores_source(PROJECT_ROOT / scores):
         errors.append(f"config key 'pv.study.scores': {scores} is neither a scores file nor "
                       f"a folder of them (*.csv)")
     return errors
@@ -517,8 +602,30 @@ def dataset_files(name: str, splits=("train", "test")) -> dict[str, str]:
     return {**files, "manifest": f"resources/data/{name}/manifest.json"}
 
 
+#: The most values a configuration may hold once YAML's aliases are expanded. The paper
+#: scale holds about 650; a few YAML anchors nested in one another can hold billions, which
+#: Snakemake would expand to hash each job's parameters.
+MAX_CONFIG_VALUES = 100_000
+
+
+def _check_size(config: Mapping[str, Any]) -> None:
+    """Count the values of ``config`` as the aliases expand, stopping at the limit."""
+    count, pending = 0, [config]
+    while pending:
+        value = pending.pop()
+        count += 1
+        if count > MAX_CONFIG_VALUES:
+            raise ConfigError(f"invalid configuration: it expands to more than "
+                              f"{MAX_CONFIG_VALUES} values (nested YAML aliases?)")
+        if isinstance(value, Mapping):
+            pending.extend(value.values())
+        elif isinstance(value, list):
+            pending.extend(value)
+
+
 def validate_config(config: Mapping[str, Any], schema_path: Path = SCHEMA_PATH) -> None:
     """Raise :class:`ConfigError` naming every malformed key of ``config``."""
+    _check_size(config)
     schema = yaml.safe_load(schema_path.read_text())
     errors = [_describe(error) for error in _validator(schema).iter_errors(dict(config))]
     errors += _non_finite_errors(config)

@@ -4,7 +4,14 @@ import pytest
 import yaml
 from conftest import REPO, snakemake
 
-from common.config import ConfigError, merged, training_settings, validate_config
+from common.config import (
+    ConfigError,
+    load_config_file,
+    merged,
+    path_errors,
+    training_settings,
+    validate_config,
+)
 
 
 def default_config() -> dict:
@@ -146,6 +153,18 @@ MALFORMED = [
     (["dxai", "evaluation", "heatmap_methods"], ["gradcam"], "dxai.evaluation.heatmap_methods"),
     (["dxai", "evaluation", "classifiers"], ["discriminator"], "dxai.evaluation.classifiers"),
     (["training", "resnet18", "options", "stem"], "vgg", "training.resnet18.options.stem"),
+    (["datasets", "peppers", "n_train"], 99999999999999999999, "datasets.peppers.n_train"),
+    (["datasets", "peppers", "root"], "", "datasets.peppers.root"),
+    (["attribution_evaluation", "method_params"], {"rise": {"bogus": 1}},
+     "attribution_evaluation.method_params.rise.bogus"),
+    (["attribution_evaluation", "method_params"], {"rise": {"masks": -5}},
+     "attribution_evaluation.method_params.rise.masks"),
+    (["cartoonx", "method_params", "lime"], {"samples": "many"},
+     "cartoonx.method_params.lime.samples"),
+    (["dxai", "method_params", "integrated_gradients"], {"baseline": [0.5]},
+     "dxai.method_params.integrated_gradients.baseline"),
+    (["course", "sanity", "method_params"], {"rise": {"keep": 1.5}},
+     "course.sanity.method_params.rise.keep"),
 ]
 
 
@@ -161,6 +180,7 @@ def test_malformed_config_names_the_key(path, value, key):
 @pytest.mark.parametrize(("overlay", "key"), [
     ("training:\n  simple:\n    epochs: many\n", "training.simple.epochs"),
     ("unknown_section: 1\n", "unknown_section"),
+    ("datasets:\n  peppers:\n    root: /nonexistent/fruits-360\n", "datasets.peppers.root"),
 ])
 def test_snakemake_rejects_bad_config_before_any_job(pristine_copy, tmp_path, overlay, key):
     bad = tmp_path / "bad.yaml"
@@ -170,6 +190,79 @@ def test_snakemake_rejects_bad_config_before_any_job(pristine_copy, tmp_path, ov
     assert f"config key '{key}'" in result.stdout + result.stderr
     assert not (pristine_copy / "results").exists()
     assert not (pristine_copy / "resources/data").exists()
+
+
+def test_snakemake_rejects_a_config_file_that_gives_a_key_twice(pristine_copy, tmp_path):
+    bad = tmp_path / "twice.yaml"
+    bad.write_text("device: cpu\nimages_per_pass: 8\ndevice: cuda\n")
+    result = snakemake(["-n", "--configfile", str(bad)], pristine_copy, check=False)
+    assert result.returncode != 0
+    assert f"config file {bad}: key 'device' is given twice (first on line 1)" in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(("text", "problem"), [
+    ("a: 1\nb:\n  c: 1\n  c: 2\n", "key 'c' is given twice (first on line 3)"),
+    ("", "is empty, not a mapping"),
+    ("- 1\n- 2\n", "holds a list, not a mapping"),
+    ("a: [1,\n", "expected the node content"),
+])
+def test_a_config_file_that_is_not_a_mapping_of_unique_keys_is_named(tmp_path, text, problem):
+    path = tmp_path / "settings.yaml"
+    path.write_text(text)
+    with pytest.raises(ConfigError, match=f"config file {path}") as caught:
+        load_config_file(path)
+    assert problem in str(caught.value)
+
+
+def test_a_repeated_classifier_is_named_with_the_entry_it_repeats():
+    config = default_config()
+    config["classifiers"].append(dict(config["classifiers"][1]))
+    last = len(config["classifiers"]) - 1
+    with pytest.raises(ConfigError, match=rf"'classifiers\[{last}\]': repeats classifiers\[1\]"):
+        validate_config(config)
+
+
+def test_study_scores_outside_the_project_are_refused(tmp_path):
+    scores = tmp_path / "scores.csv"
+    scores.write_text("participant,condition,score\n1,pv,3\n")
+    config = default_config()
+    config["pv"]["study"]["scores"] = str(scores)
+    with pytest.raises(ConfigError, match="'pv.study.scores': .* lies outside the project"):
+        validate_config(config)
+
+
+def test_a_yaml_bomb_is_refused_before_it_is_expanded():
+    levels = ["a0: &a0 [1, 1, 1, 1, 1, 1, 1, 1, 1, 1]"]
+    levels += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]" for i in range(1, 9)]
+    config = default_config()
+    config["attribution_evaluation"]["method_params"]["rise"] = yaml.safe_load("\n".join(levels))
+    with pytest.raises(ConfigError, match="expands to more than 100000 values"):
+        validate_config(config)
+
+
+def test_paths_are_checked_against_the_disk_before_the_first_job(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    config = default_config()
+    config["datasets"]["peppers"]["root"] = "fruits"
+    config["training"]["resnet50"]["init_weights"] = "weights/resnet50.pth"
+    assert path_errors(config) == [
+        "config key 'datasets.peppers.root': dataset root fruits is not a directory",
+        "config key 'training.resnet50.init_weights': weight file weights/resnet50.pth does "
+        "not exist"]
+    (tmp_path / "fruits" / "Training").mkdir(parents=True)
+    (tmp_path / "weights").mkdir()
+    (tmp_path / "weights" / "resnet50.pth").write_bytes(b"")
+    assert path_errors(config) == [
+        "config key 'datasets.peppers.root': fruits lacks Test (the layout fruits360 reads: "
+        "Training, Test)"]
+    (tmp_path / "fruits" / "Test").mkdir()
+    assert path_errors(config) == []
+
+
+def test_paths_a_download_rule_produces_are_not_required_before_the_run():
+    config = merged(default_config(), yaml.safe_load((REPO / "config/paper.yaml").read_text()))
+    assert not [error for error in path_errors(config) if "resources/sources" in error
+                or "resources/downloads" in error]
 
 
 def test_a_classifier_entry_overrides_its_architectures_training_settings():

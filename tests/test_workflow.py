@@ -184,18 +184,18 @@ def _fabricate_mexculture(root):
 
 def test_a_real_dataset_comes_from_its_root_or_a_verified_download(
         pristine_copy, tmp_path, local_server):
-    """A missing root names its key; a root under resources/sources/ is fetched from (here) a
-    local server, verified and unpacked by the download rules, and read by the real loader.
-    A wrong checksum stops them and leaves nothing."""
+    """A missing root names its key before any job; a root under resources/sources/ is fetched
+    from (here) a local server, verified and unpacked by the download rules, and read by the
+    real loader. A wrong checksum stops them and leaves nothing."""
     copy = shutil.copytree(pristine_copy, tmp_path / "real", symlinks=True)
     target = "resources/data/textures/manifest.json"
     overlay = tmp_path / "real.yaml"
     overlay.write_text(f"datasets:\n  textures: {{root: '{tmp_path / 'absent'}'}}\n")
     failed = snakemake([target, "--cores", "1", *TINY, str(overlay)], copy, check=False)
     assert failed.returncode != 0
-    log = (copy / "logs/datasets/textures.log").read_text()
-    assert "config key 'datasets.textures.root'" in log
-    assert not (copy / target).exists()
+    assert (f"config key 'datasets.textures.root': dataset root {tmp_path / 'absent'} is not a "
+            f"directory") in failed.stdout + failed.stderr
+    assert not (copy / "logs/datasets").exists() and not (copy / target).exists()
 
     folder, url = local_server
     _fabricate_mexculture(tmp_path / "MexCulture142")

@@ -21,6 +21,7 @@ Formats (as published):
 from __future__ import annotations
 
 import xml.etree.ElementTree as ElementTree
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -330,3 +331,25 @@ def mexculture(root, image_size, key="mexculture.root"):
                        names=np.asarray([path.stem for path in paths]),
                        density=density.astype(np.float32))
     return {"test": test}, ()
+
+
+#: What each loader reads under a dataset's root, as glob patterns ("a|b": either): a root
+#: that lacks one is refused before any job runs, with the pattern named.
+LAYOUTS: dict[Callable, tuple[str, ...]] = {
+    fruits360: ("Training", "Test"),
+    afhq: ("train", "val"),
+    imagenet_val: ("val/*/",),
+    imagenet_subset: ("train/*/", "val/*/"),
+    celeba: ("list_attr_celeba.txt", "list_eval_partition.txt", "img_align_celeba"),
+    dota: ("train/images", "train/labelTxt", "val/images", "val/labelTxt"),
+    brats: ("*/*_flair.nii.gz", "*/*_seg.nii.gz"),
+    voc: ("VOC2012/ImageSets/Main/train.txt", "VOC2012/ImageSets/Main/val.txt",
+          "VOC2012/Annotations", "VOC2012/JPEGImages"),
+    mexculture: ("Images|*/Images", "Density Maps|*/Density Maps"),
+}
+
+
+def missing_layout(loader: Callable, root: Path) -> list[str]:
+    """The patterns of ``loader``'s layout that match nothing under ``root``."""
+    return [pattern for pattern in LAYOUTS[loader]
+            if not any(next(root.glob(choice), None) for choice in pattern.split("|"))]

@@ -12,6 +12,8 @@ the registry sets the paper's value explicitly.
 
 from __future__ import annotations
 
+import inspect
+import typing
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -91,6 +93,51 @@ METHODS: dict[str, Method] = {
     "random": Method(baselines.random_map, {"seed": 0},
                      "uniform noise: the baseline (DXAI's random decomposition)"),
 }
+
+
+#: What a configuration may set each numeric parameter of a method to, by parameter name.
+PARAMETER_BOUNDS: dict[str, tuple[str, Callable[[float], bool]]] = {
+    **{count: ("at least 1", lambda value: value >= 1)
+       for count in ("samples", "steps", "masks", "cells", "segments", "window", "stride")},
+    **{scale: ("at least 0", lambda value: value >= 0)
+       for scale in ("seed", "noise_level", "noise", "epsilon", "gamma", "beta", "k", "alpha")},
+    **{scale: ("above 0", lambda value: value > 0) for scale in ("kernel_width", "compactness")},
+    "keep": ("above 0 and at most 1", lambda value: 0 < value <= 1),
+}
+
+#: What a YAML value can be, of the types a method's signature names.
+_YAML_TYPES = (bool, int, float, str, type(None))
+
+
+def parameter_errors(key: str, method: str, params: dict[str, Any]) -> list[str]:
+    """Why ``params`` (set at config key ``key``) cannot be passed to ``method``: a name its
+    function does not take, a value of a type its signature does not name, a number out of
+    :data:`PARAMETER_BOUNDS`. Empty when they can."""
+    function = METHODS[method].function
+    hints = typing.get_type_hints(function)
+    accepted = list(inspect.signature(function).parameters)[3:]  # after model, x, target
+    errors = []
+    for name, value in params.items():
+        if name not in accepted:
+            errors.append(f"config key '{key}.{name}': {method} takes no parameter {name!r} "
+                          f"(it takes {', '.join(accepted) or 'none'})")
+            continue
+        types = [kind for kind in typing.get_args(hints[name]) or (hints[name],)
+                 if kind in _YAML_TYPES]
+        if float in types:
+            types.append(int)
+        if not any(type(value) is kind for kind in types):
+            errors.append(f"config key '{key}.{name}': {value!r} is not of type "
+                          f"{' or '.join(_yaml_name(kind) for kind in types) or 'a YAML value'}")
+        elif name in PARAMETER_BOUNDS and not isinstance(value, (bool, str, type(None))):
+            bound, holds = PARAMETER_BOUNDS[name]
+            if not holds(value):
+                errors.append(f"config key '{key}.{name}': {value!r} must be {bound}")
+    return errors
+
+
+def _yaml_name(kind: type) -> str:
+    return "null" if kind is type(None) else kind.__name__
 
 
 def distinct_part(attribution: torch.Tensor, x: torch.Tensor,
