@@ -249,6 +249,12 @@ def _download_errors(config: Mapping[str, Any]) -> list[str]:
 
     sources = config.get("downloads", {})
     errors = []
+    for name in sources:
+        source = Source.from_config(config, name)
+        if problem := source.filename_problem:
+            origin = "file" if source.file is not None else "url"
+            errors.append(f"config key 'downloads.{name}.{origin}': {problem}; set "
+                          f"downloads.{name}.file to the name the file should have")
     for key, path in _downloaded_paths(config).items():
         parts = Path(path).parts
         for base in (DOWNLOADS, SOURCES):

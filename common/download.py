@@ -26,7 +26,7 @@ import urllib.request
 import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
 
@@ -65,7 +65,18 @@ class Source:
 
     @property
     def filename(self) -> str:
-        return self.file or unquote(PurePosixPath(urlparse(self.url).path).name)
+        return self.file or unquote(urlparse(self.url).path.rsplit("/", 1)[-1])
+
+    @property
+    def filename_problem(self) -> str | None:
+        """Why :attr:`filename` cannot name a file in this source's folder (None if it can):
+        the URL's last segment may be empty, decode to ``..`` or hold a ``/`` (``%2F``)."""
+        name = self.filename
+        if name in ("", ".", ".."):
+            return f"gives the file name {name!r}"
+        if "/" in name or "\\" in name or not name.isprintable():
+            return f"gives the file name {name!r}, which is not one name in one folder"
+        return None
 
     @property
     def fetched(self) -> Path:

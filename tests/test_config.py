@@ -165,6 +165,11 @@ MALFORMED = [
      "dxai.method_params.integrated_gradients.baseline"),
     (["course", "sanity", "method_params"], {"rise": {"keep": 1.5}},
      "course.sanity.method_params.rise.keep"),
+    *[(["downloads"], {"voc": {"url": url, "sha256": "0" * 64}}, "downloads.voc.url")
+      for url in ("https://example.org/data/..%2F..%2Fetc%2Fpasswd",  # decodes to a path
+                  "https://example.org/data/%2E%2E",  # decodes to ..
+                  "https://example.org/data/",  # no file name
+                  "https://example.org/voc.tar\r\nX-Injected: 1")],  # a header in the request
 ]
 
 
