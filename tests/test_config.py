@@ -202,7 +202,8 @@ def test_snakemake_rejects_a_config_file_that_gives_a_key_twice(pristine_copy, t
     bad.write_text("device: cpu\nimages_per_pass: 8\ndevice: cuda\n")
     result = snakemake(["-n", "--configfile", str(bad)], pristine_copy, check=False)
     assert result.returncode != 0
-    assert f"config file {bad}: key 'device' is given twice (first on line 1)" in result.stdout + result.stderr
+    problem = f"config file {bad}: key 'device' is given twice (first on line 1)"
+    assert problem in result.stdout + result.stderr
 
 
 @pytest.mark.parametrize(("text", "problem"), [
