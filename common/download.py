@@ -21,8 +21,6 @@ import hashlib
 import os
 import shutil
 import tarfile
-import urllib.error
-import urllib.request
 import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -117,6 +115,9 @@ def _hash_of(path: Path, algorithm: str):
 def _open(url: str, offset: int):
     """The server's response, from byte ``offset`` where it honours the range; ``None`` when
     the range lies past the end of the file (416: the ``.part`` file is complete or stale)."""
+    import urllib.error  # here, not at the top: every job imports this module to check inputs
+    import urllib.request
+
     request = urllib.request.Request(url, headers={"Range": f"bytes={offset}-"} if offset else {})
     try:
         return urllib.request.urlopen(request, timeout=60)  # noqa: S310 (configured URL)
@@ -172,6 +173,28 @@ def fetch(source: Source, destination: str | os.PathLike) -> str:
                             f"{actual}, but the configuration expects {source.digest}")
     os.replace(partial, destination)
     return actual
+
+
+def verify_fetched(config: Mapping[str, Any], paths) -> None:
+    """Check the checksum of each of ``paths`` that is a configured source's fetched file.
+
+    A file placed by hand under ``resources/downloads/<name>/`` was never fetched, so never
+    checked (Snakemake runs no download for a file that exists): the jobs that read it
+    check it here first. Raises :class:`ChecksumError` naming the file and its key."""
+    for path in map(Path, paths):
+        parts = path.parts
+        depth = len(DOWNLOADS.parts)
+        if len(parts) <= depth + 1 or Path(*parts[:depth]) != DOWNLOADS:
+            continue
+        source = Source.from_config(config, parts[depth])
+        if path != source.fetched:
+            continue
+        actual = _hash_of(path, source.algorithm).hexdigest()
+        if not actual.startswith(source.digest):
+            raise ChecksumError(
+                f"config key '{source.key}': {path} has {source.algorithm} {actual}, but the "
+                f"configuration expects {source.digest}; it is not the published file (placed "
+                f"by hand, or changed since): replace it, or delete it to have it fetched")
 
 
 def _members_inside(names: list[str], archive: Path) -> None:

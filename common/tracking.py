@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from common import PROJECT_ROOT, budget, memory, provenance
+from common import PROJECT_ROOT, budget, download, memory, provenance
 from common.io import atomic_path
 
 LOGGER = logging.getLogger("xai")
@@ -125,6 +125,7 @@ class Job:
         self._started = _now()
         self._clock = time.perf_counter()
         self._configure_logging()
+        self._verify_fetched_inputs()
         if self.seed is not None:
             seed_everything(self.seed)
         if "device" in self.params:
@@ -150,6 +151,17 @@ class Job:
         for handler in logging.getLogger().handlers:
             handler.close()
         logging.getLogger().handlers.clear()
+
+    def _verify_fetched_inputs(self) -> None:
+        """No job reads a fetched file whose checksum is not the configured one."""
+        config = getattr(self.smk, "config", None) or {}
+        if not config.get("downloads"):
+            return
+        try:
+            download.verify_fetched(config, [str(path) for path in self.smk.input])
+        except download.ChecksumError as error:
+            LOGGER.error("job %s: %s", self.name, error)
+            raise
 
     def _configure_logging(self) -> None:
         handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]

@@ -8,7 +8,14 @@ import zipfile
 import pytest
 
 from common.config import ConfigError, validate_config
-from common.download import ChecksumError, Source, download_inputs, fetch, unpack
+from common.download import (
+    ChecksumError,
+    Source,
+    download_inputs,
+    fetch,
+    unpack,
+    verify_fetched,
+)
 from common.io import sha256_path
 
 PAYLOAD = bytes(range(256)) * 4096  # 1 MiB: several read chunks
@@ -187,3 +194,20 @@ def test_a_dataset_root_must_be_an_unpacked_archive_and_a_single_file_is_not_one
     config["datasets"]["scenes"]["root"] = "resources/sources/vgg16"
     with pytest.raises(ConfigError, match="'datasets.scenes.root'.*is a single file"):
         validate_config(config)
+
+
+def test_a_fetched_file_placed_by_hand_is_checked_where_it_is_read(tmp_path, monkeypatch):
+    """Snakemake runs no download for a file that exists, so the jobs check it."""
+    monkeypatch.chdir(tmp_path)
+    weights = tmp_path / "resources/downloads/vgg16/vgg16.pth"
+    weights.parent.mkdir(parents=True)
+    weights.write_bytes(b"the published weights")
+    digest = hashlib.sha256(b"the published weights").hexdigest()
+    config = {"downloads": {"vgg16": {"url": "https://example.org/vgg16.pth", "sha256": digest}}}
+    read = ["resources/downloads/vgg16/vgg16.pth", "resources/data/cars/test.npz"]
+    verify_fetched(config, read)
+    weights.write_bytes(b"other weights, placed by hand")
+    with pytest.raises(ChecksumError, match=rf"config key 'downloads.vgg16': resources/downloads/"
+                                            rf"vgg16/vgg16.pth has sha256 [0-9a-f]{{64}}, but the "
+                                            rf"configuration expects {digest}"):
+        verify_fetched(config, read)

@@ -203,13 +203,24 @@ def test_a_real_dataset_comes_from_its_root_or_a_verified_download(
         bundle.add(tmp_path / "MexCulture142", arcname="MexCulture142")
     digest = hashlib.sha256((folder / "mexculture.tar.gz").read_bytes()).hexdigest()
     target = "resources/data/mexculture/manifest.json"
-    for checksum in ("0" * 64, digest):
+    by_hand = copy / "resources/downloads/gaze/mexculture.tar.gz"
+    for checksum in ("by hand", "0" * 64, digest):
         overlay.write_text(
             "datasets:\n  mexculture: {image_size: 32, root: resources/sources/gaze}\n"
-            f"downloads:\n  gaze: {{url: '{url}/mexculture.tar.gz', sha256: '{checksum}', "
-            "unpack: tar}\n")
+            f"downloads:\n  gaze: {{url: '{url}/mexculture.tar.gz', "
+            f"sha256: '{digest if checksum == 'by hand' else checksum}', unpack: tar}}\n")
+        if checksum == "by hand":  # no download runs for a file that exists: unpacking checks
+            by_hand.parent.mkdir(parents=True, exist_ok=True)
+            by_hand.write_bytes(b"not the published archive")
         result = snakemake([target, "--cores", "1", *TINY, str(overlay)], copy, check=False)
-        if checksum != digest:
+        if checksum == "by hand":
+            assert result.returncode != 0
+            log = (copy / "logs/downloads/gaze/unpack.log").read_text()
+            assert f"config key 'downloads.gaze': {by_hand.relative_to(copy)} has sha256" in log
+            assert by_hand.read_bytes() == b"not the published archive"  # the user's file stays
+            assert not (copy / "resources/sources/gaze").exists()
+            by_hand.unlink()
+        elif checksum != digest:
             assert result.returncode != 0
             log = (copy / "logs/downloads/gaze/mexculture.tar.gz.log").read_text()
             assert "config key 'downloads.gaze'" in log and digest in log
