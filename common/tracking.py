@@ -116,6 +116,13 @@ class Job:
         return int(config.get("images_per_pass", budget.DEFAULT_IMAGES_PER_PASS))
 
     @property
+    def torch_threads(self) -> int:
+        """The threads this job computes with: the configuration's ``torch_threads``, not the
+        cores Snakemake gave it, so that its results do not depend on ``--cores``."""
+        config = getattr(self.smk, "config", None) or {}
+        return int(config.get("torch_threads", self.smk.threads))
+
+    @property
     def name(self) -> str:
         """Rule name plus wildcards, e.g. ``train_classifier[arch=simple,dataset=peppers]``."""
         inner = ",".join(f"{key}={value}" for key, value in sorted(self.wildcards.items()))
@@ -128,12 +135,11 @@ class Job:
         self._verify_fetched_inputs()
         if self.seed is not None:
             seed_everything(self.seed)
+        if "torch" in sys.modules:  # the script computes with torch (it imported it)
+            sys.modules["torch"].set_num_threads(self.torch_threads)
         if "device" in self.params:
-            import torch
-
             exact_gpu_arithmetic()
             self.device = select_device(self.params["device"])
-            torch.set_num_threads(max(1, int(self.smk.threads)))
         budget.set_images_per_pass(self.images_per_pass)
         if memory.peak_rss_supported():
             memory.reset_peak_rss()

@@ -75,13 +75,11 @@ def pristine_copy(tmp_path_factory) -> Path:
 def tiny_run(tmp_path_factory) -> Path:
     """A copy on which the whole workflow ran with tests/tiny.yaml, plus its HTML report.
 
-    A W&B API key is planted in the environment to prove that nothing persists it. Each job
-    gets one thread, so that two of the many small jobs run at once (nothing here checks a
-    value that the thread count could move).
+    A W&B API key is planted in the environment to prove that nothing persists it.
     """
     copy = copy_repository(tmp_path_factory.mktemp("tiny"))
     env = {"WANDB_API_KEY": PLANTED_API_KEY, "WANDB_MODE": None}
-    args = ["--cores", "2", "--max-threads", "1", "--configfile", "tests/tiny.yaml"]
+    args = ["--cores", "2", "--configfile", "tests/tiny.yaml"]
     snakemake(args, copy, env)
     snakemake([*args, "--report", "report.html"], copy, env)
     return copy

@@ -232,3 +232,19 @@ def test_a_real_dataset_comes_from_its_root_or_a_verified_download(
     assert test["density"].shape == (4, 32, 32) and test["density"].max() == 1.0
     record = json.loads((copy / "results/provenance" / f"{target}.json").read_text())
     assert "resources/sources/gaze" in {item["path"] for item in record["inputs"]}
+
+
+def test_a_trained_model_has_the_same_bytes_whatever_the_cores(pristine_copy, tmp_path):
+    """Jobs compute with the configuration's torch_threads, not the cores Snakemake gives
+    them: with two threads configured, --cores 1 and --cores 2 train the same weights."""
+    overlay = tmp_path / "threads.yaml"
+    overlay.write_text("torch_threads: 2\n")
+    target = "results/models/peppers/simple/seed0.pt"
+    models = []
+    for cores in ("1", "2"):
+        copy = shutil.copytree(pristine_copy, tmp_path / f"cores{cores}", symlinks=True)
+        snakemake([target, "--cores", cores, *TINY, str(overlay)], copy)
+        record = json.loads((copy / "results/provenance" / f"{target}.json").read_text())
+        assert record["execution"]["threads"] == 2
+        models.append((copy / target).read_bytes())
+    assert models[0] == models[1]

@@ -196,13 +196,13 @@ LONG_CHAINS = ("results/survey/sanity.csv", "results/course/sanity.csv",
 
 
 def snakemake_command(overlay: Path, device: str, cores: int, extra: list[str]) -> list[str]:
-    """Every target at the miniature's configuration, the :data:`LONG_CHAINS` first. On the
-    CPU each job gets one thread, so that the many small jobs keep every core busy (a
-    two-thread job of seconds gains little). On a GPU the jobs that use it run one at a
-    time, as the gpu profile runs them: three of DXAI's trainings at once (21 GiB each)
-    exhausted an 80 GiB H100."""
-    threads = ["--max-threads", "1"] if device == "cpu" else ["--resources", "gpu=1"]
-    return [sys.executable, "-m", "snakemake", "--cores", str(cores), *threads, *extra,
+    """Every target at the miniature's configuration, the :data:`LONG_CHAINS` first, each
+    job on the configuration's one thread (``torch_threads``), so that the many small jobs
+    keep every core busy. On a GPU the jobs that use it run one at a time, as the gpu
+    profile runs them: three of DXAI's trainings at once (21 GiB each) exhausted an 80 GiB
+    H100."""
+    gpu = ["--resources", "gpu=1"] if device == "cuda" else []
+    return [sys.executable, "-m", "snakemake", "--cores", str(cores), *gpu, *extra,
             "--prioritize", *LONG_CHAINS, "--configfile", PAPER, MINIATURE, str(overlay),
             "--config", f"device={device}"]
 

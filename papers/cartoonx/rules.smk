@@ -32,7 +32,7 @@ rule cartoonx_explain:
         device=config["device"],
     log:
         "logs/cartoonx/explain_{evaluation}.log",
-    threads: 2
+    threads: config["torch_threads"]
     resources:
         mem_mb=6000,
         gpu=1,
@@ -76,7 +76,7 @@ rule cartoonx_rate_distortion:
         device=config["device"],
     log:
         "logs/cartoonx/rate_distortion_{evaluation}.log",
-    threads: 2
+    threads: config["torch_threads"]
     resources:
         mem_mb=4000,
         gpu=1,
@@ -103,7 +103,7 @@ rule cartoonx_lambda_sweep:
         device=config["device"],
     log:
         "logs/cartoonx/lambda_sweep_{evaluation}.log",
-    threads: 2
+    threads: config["torch_threads"]
     resources:
         mem_mb=4000,
         gpu=1,
@@ -133,7 +133,7 @@ rule cartoonx_sensitivity:
         device=config["device"],
     log:
         "logs/cartoonx/sensitivity.log",
-    threads: 2
+    threads: config["torch_threads"]
     resources:
         mem_mb=4000,
         gpu=1,
@@ -158,7 +158,7 @@ rule cartoonx_runtime:
         device=config["device"],
     log:
         "logs/cartoonx/runtime.log",
-    threads: 2
+    threads: config["torch_threads"]
     resources:
         mem_mb=6000,
         gpu=1,

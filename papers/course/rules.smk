@@ -40,7 +40,7 @@ rule course_classical:
         device=config["device"],
     log:
         "logs/course/classical.log",
-    threads: 2
+    threads: config["torch_threads"]
     resources:
         mem_mb=3000,
     conda:
@@ -69,7 +69,7 @@ rule course_lrp:
         device=config["device"],
     log:
         "logs/course/lrp.log",
-    threads: 2
+    threads: config["torch_threads"]
     resources:
         mem_mb=3000,
     conda:
@@ -94,7 +94,7 @@ rule course_cam:
         device=config["device"],
     log:
         "logs/course/cam.log",
-    threads: 2
+    threads: config["torch_threads"]
     resources:
         mem_mb=3000,
         gpu=1,
@@ -126,7 +126,7 @@ rule course_vit:
         device=config["device"],
     log:
         "logs/course/vit.log",
-    threads: 2
+    threads: config["torch_threads"]
     resources:
         mem_mb=3000,
         gpu=1,
@@ -158,7 +158,7 @@ rule course_limits:
         device=config["device"],
     log:
         "logs/course/limits.log",
-    threads: 2
+    threads: config["torch_threads"]
     resources:
         mem_mb=3000,
         gpu=1,

@@ -53,7 +53,7 @@ rule dxai_train:
         device=config["device"],
     log:
         "logs/dxai/train_{dataset}_{arch}_{variant}_seed{seed}.log",
-    threads: 1  # grouped convolutions of this size gain nothing from a second thread
+    threads: config["torch_threads"]
     resources:
         mem_mb=3000,
         gpu=1,
@@ -80,7 +80,7 @@ rule dxai_decompose:
         device=config["device"],
     log:
         "logs/dxai/decompose_{dataset}.log",
-    threads: 2
+    threads: config["torch_threads"]
     resources:
         mem_mb=3000,
         gpu=1,
@@ -154,7 +154,7 @@ rule dxai_table2:
         device=config["device"],
     log:
         "logs/dxai/table2.log",
-    threads: 2
+    threads: config["torch_threads"]
     conda:
         "../../envs/xai.yaml"
     script:
@@ -174,7 +174,7 @@ rule dxai_table3:
         device=config["device"],
     log:
         "logs/dxai/table3.log",
-    threads: 2
+    threads: config["torch_threads"]
     conda:
         "../../envs/xai.yaml"
     script:
@@ -198,7 +198,7 @@ rule dxai_table4:
         device=config["device"],
     log:
         "logs/dxai/table4.log",
-    threads: 2
+    threads: config["torch_threads"]
     conda:
         "../../envs/xai.yaml"
     script:
@@ -225,7 +225,7 @@ rule dxai_ablation:
         device=config["device"],
     log:
         "logs/dxai/ablation.log",
-    threads: 2
+    threads: config["torch_threads"]
     conda:
         "../../envs/xai.yaml"
     script:
@@ -249,7 +249,7 @@ rule dxai_naive:
         device=config["device"],
     log:
         "logs/dxai/naive.log",
-    threads: 2
+    threads: config["torch_threads"]
     conda:
         "../../envs/xai.yaml"
     script:

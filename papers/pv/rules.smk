@@ -47,7 +47,7 @@ rule pv_train_decoder:
         device=config["device"],
     log:
         "logs/pv/decoders/{variant}.log",
-    threads: 2
+    threads: config["torch_threads"]
     resources:
         mem_mb=4000,
         gpu=1,
@@ -89,7 +89,7 @@ rule pv_reconstruction_table:
         device=config["device"],
     log:
         "logs/pv/reconstruction.log",
-    threads: 2
+    threads: config["torch_threads"]
     resources:
         gpu=1,
     conda:
@@ -113,7 +113,7 @@ rule pv_examples:
         device=config["device"],
     log:
         "logs/pv/examples.log",
-    threads: 2
+    threads: config["torch_threads"]
     resources:
         gpu=1,
     conda:
@@ -141,7 +141,7 @@ rule pv_invariance:
         device=config["device"],
     log:
         "logs/pv/invariance.log",
-    threads: 2
+    threads: config["torch_threads"]
     resources:
         gpu=1,
     conda:
@@ -189,7 +189,7 @@ rule pv_survey_kit:
         device=config["device"],
     log:
         "logs/pv/survey_kit.log",
-    threads: 2
+    threads: config["torch_threads"]
     resources:
         gpu=1,
     conda:

@@ -38,7 +38,7 @@ rule survey_table1:
         device=config["device"],
     log:
         "logs/survey/table1.log",
-    threads: 2
+    threads: config["torch_threads"]
     resources:
         mem_mb=4000,
         gpu=1,
@@ -113,7 +113,7 @@ rule survey_photo_figure:
         device=config["device"],
     log:
         "logs/survey/figure{number}.log",
-    threads: 2
+    threads: config["torch_threads"]
     resources:
         gpu=1,
     conda:
@@ -136,7 +136,7 @@ rule survey_figure10:
         device=config["device"],
     log:
         "logs/survey/figure10.log",
-    threads: 2
+    threads: config["torch_threads"]
     resources:
         gpu=1,
     conda:
@@ -162,7 +162,7 @@ rule survey_photo_agreement:
         device=config["device"],
     log:
         "logs/survey/photo_agreement.log",
-    threads: 2
+    threads: config["torch_threads"]
     resources:
         gpu=1,
     conda:
@@ -184,7 +184,7 @@ rule survey_timing:
         device=config["device"],
     log:
         "logs/survey/timing.log",
-    threads: 2
+    threads: config["torch_threads"]
     resources:
         gpu=1,
     conda:

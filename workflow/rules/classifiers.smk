@@ -21,7 +21,7 @@ rule train_classifier:
         device=config["device"],
     log:
         "logs/models/{dataset}/{arch}/seed{seed}.log",
-    threads: 2
+    threads: config["torch_threads"]
     resources:
         mem_mb=4000,
         gpu=1,

@@ -47,7 +47,7 @@ rule evaluate_attributions:
         device=config["device"],
     log:
         "logs/explain/{dataset}_{arch}_seed{seed}/evaluate.log",
-    threads: 2
+    threads: config["torch_threads"]
     resources:
         mem_mb=4000,
         gpu=1,
@@ -84,7 +84,7 @@ rule sanity_checks:
         device=config["device"],
     log:
         "logs/explain/{dataset}_{arch}_seed{seed}/sanity.log",
-    threads: 2
+    threads: config["torch_threads"]
     resources:
         mem_mb=4000,
         gpu=1,
