@@ -7,6 +7,7 @@ interrupted job never leaves a half-written file that looks complete.
 from __future__ import annotations
 
 import contextlib
+import errno
 import glob
 import hashlib
 import json
@@ -48,9 +49,10 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
 
     The temporary name keeps the suffix, because writers such as ``np.savez`` and
     ``Figure.savefig`` choose their format from it. On error the temporary file
-    is removed and ``path`` is left as it was. Temporary files of ``path`` that a killed
-    process left behind are removed first (Snakemake never runs two jobs that write the
-    same output).
+    is removed and ``path`` is left as it was; a full disk is reported naming ``path``
+    (torch and numpy say only "No space left on device"). Temporary files of ``path``
+    that a killed process left behind are removed first (Snakemake never runs two jobs
+    that write the same output).
     """
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -59,6 +61,12 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     try:
         yield temporary
         os.replace(temporary, target)
+    except OSError as error:
+        if error.errno not in (errno.ENOSPC, errno.EDQUOT):
+            raise
+        raise OSError(error.errno, f"no space left on the device (or quota) to write {target}; "
+                      f"it is as it was before this job: free space and rerun",
+                      str(target)) from error
     finally:
         temporary.unlink(missing_ok=True)
 

@@ -2,9 +2,9 @@
 
 import pandas as pd
 import pytest
-import torch
 import yaml
 
+from common.io import load_torch
 from papers.cartoonx.evaluation import PAPER_SECONDS
 from papers.cartoonx.representations import Wavelet
 
@@ -53,7 +53,7 @@ def test_wavelet_fractions_are_over_the_coefficients_of_the_applied_transform(ca
     for name in settings["evaluations"]:
         curves = pd.read_csv(results / f"rate_distortion_{name}.csv")
         per_pixel = curves.groupby("method")["components_per_pixel"].first()
-        images = torch.load(results / f"explanations/{name}.pt", weights_only=False)["images"]
+        images = load_torch(results / f"explanations/{name}.pt")["images"]  # plain data only
         coefficients = wavelet.analyse(images[:1, :1])
         expected = sum(part[0, 0].numel() for part in coefficients) / images[0, 0].numel()
         assert per_pixel["cartoonx"] == per_pixel["random (wavelet)"] == pytest.approx(expected)

@@ -1,8 +1,11 @@
 """Atomic writes leave either the new file or the old one, never a partial file."""
 
+import re
+from pathlib import Path
+
 import pytest
 
-from common.io import atomic_path, read_json, write_json
+from common.io import atomic_path, read_json, save_torch, write_json
 
 
 def test_failed_write_keeps_the_old_file_and_leaves_no_temporary(tmp_path):
@@ -56,3 +59,21 @@ def test_a_killed_writes_leftover_is_removed_when_the_output_is_written_again(tm
         temporary.write_text("whole")
     assert sorted(path.name for path in tmp_path.iterdir()) == [".other.tmp4242.csv",
                                                                 "table.csv"]
+
+
+def test_a_full_disk_names_the_output_and_keeps_the_old_one(tmp_path, monkeypatch):
+    """The device is full (Linux's /dev/full): torch alone says "No space left on device"."""
+    import torch
+
+    target = tmp_path / "model.pt"
+    target.write_bytes(b"the model of the last good run")
+    opened = Path.open
+
+    def full_disk(path, mode="r", *args, **kwargs):
+        return opened(Path("/dev/full") if ".tmp" in path.name else path, mode, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "open", full_disk)
+    with pytest.raises(OSError, match=rf"no space left .* to write {re.escape(str(target))}"):
+        save_torch({"weights": torch.zeros(100_000)}, target)
+    assert target.read_bytes() == b"the model of the last good run"
+    assert [path.name for path in tmp_path.iterdir()] == ["model.pt"]

@@ -68,7 +68,7 @@ def scales():
 def test_on_a_gpu_the_miniature_runs_its_gpu_jobs_one_at_a_time_as_the_gpu_profile_does():
     """Three of DXAI's trainings at once (21 GiB each) exhausted an 80 GiB H100, and the
     timing rules measure seconds per image, which a shared GPU would inflate."""
-    profile = yaml.safe_load((REPO / "workflow/profiles/gpu/config.yaml").read_text())
+    profile = yaml.safe_load((REPO / "profiles/gpu/config.yaml").read_text())
     on_gpu = snakemake_command(Path("overlay.yaml"), "cuda", 16, [])
     assert on_gpu[on_gpu.index("--resources") + 1] == f"gpu={profile['resources']['gpu']}"
     assert profile["resources"]["gpu"] == 1

@@ -5,7 +5,11 @@ import hashlib
 import json
 import re
 import shutil
+import signal
+import subprocess
+import sys
 import tarfile
+import time
 
 import numpy as np
 import pytest
@@ -34,7 +38,8 @@ def dry_run(pristine_copy):
 
     @functools.cache
     def plan(*extra: str) -> str:
-        return snakemake(["-n", "--cores", "1", *extra], pristine_copy).stdout
+        result = snakemake(["-n", "--cores", "1", *extra], pristine_copy)
+        return result.stdout + result.stderr
 
     return plan
 
@@ -42,14 +47,21 @@ def dry_run(pristine_copy):
 @pytest.mark.parametrize("extra", [
     [],
     ["--configfile", "config/paper.yaml"],
-    ["--profile", "workflow/profiles/gpu"],
-    ["--profile", "workflow/profiles/slurm", "--configfile", "config/paper.yaml"],
+    ["--profile", "profiles/gpu"],
+    ["--profile", "profiles/slurm", "--configfile", "config/paper.yaml"],
 ], ids=["embedded", "paper", "gpu-profile", "slurm-profile"])
 def test_dry_run_plans_every_target(dry_run, extra):
     plan = dry_run(*extra)
     for rule in ["make_dataset", "make_test_dataset", "train_classifier", "accuracy_table",
                  "prediction_figure", "imagenet_predictions"]:
         assert re.search(rf"^{rule}\s+\d+", plan, re.MULTILINE), rule
+
+
+def test_the_default_profile_applies_without_being_named(dry_run):
+    """Snakemake looks for a workflow profile at profiles/default beside the Snakefile: its
+    settings (rerun what a stopped run left incomplete, show a failed job's log) apply to a
+    plain ``snakemake`` in the project's root."""
+    assert "Using workflow specific profile profiles/default" in dry_run()
 
 
 def test_paper_scale_plans_every_classifier(dry_run):
@@ -259,3 +271,27 @@ def _without_wall_time(path):
         return path.read_bytes()
     return {key: value for key, value in json.loads(path.read_text()).items()
             if key != "train_seconds"}
+
+
+def test_a_run_stopped_with_sigterm_leaves_a_state_the_next_run_accepts(pristine_copy, tmp_path):
+    """On SIGTERM Snakemake lets its running jobs finish, starts no other, and exits 1 with
+    "At least one job did not complete successfully" although every job it ran completed;
+    the next run takes up from there (docs/reliability.md says what to expect)."""
+    copy = shutil.copytree(pristine_copy, tmp_path / "stopped", symlinks=True)
+    target = "results/models/scenes/vgg/seed0.pt"
+    stopped = subprocess.Popen([sys.executable, "-m", "snakemake", target, "--cores", "1", *TINY],
+                               cwd=copy, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               text=True)
+    training_log = copy / "logs/models/scenes/vgg/seed0.log"
+    deadline = time.monotonic() + 300
+    while not training_log.exists() and stopped.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.2)
+    stopped.send_signal(signal.SIGTERM)
+    output, _ = stopped.communicate(timeout=300)
+    assert stopped.returncode == 1
+    assert "At least one job did not complete successfully" in output
+    assert "job train_classifier[arch=vgg,dataset=scenes,seed=0] finished" in \
+        training_log.read_text()
+    assert "Nothing to be done" in snakemake([target, "-n", *TINY], copy).stdout
+    assert "all recorded inputs and outputs match" in lineage(["verify"], copy).stdout
+

@@ -59,7 +59,8 @@ def main(smk) -> None:
         seconds.update(heatmap_seconds)
         job.log({f"seconds_per_image/{method}": value for method, value in seconds.items()})
         categories = class_names(model, split)
-        record = {"images": x.cpu(), "names": names, "labels": labels.cpu(),
+        record = {"images": x.cpu(), "names": [str(name) for name in names],  # plain str: the
+                  "labels": labels.cpu(),  # readers load tensors and plain data only
                   "label_names": [categories[int(label)] for label in labels],
                   "masks": masks, "explanations": explanations, "heatmaps": maps,
                   "seconds": seconds}

@@ -5,8 +5,8 @@ cartoon, Pixel RDE's mask, then every heatmap's channel sum on a symmetric
 blue-white-red scale.
 """
 
-import torch
 
+from common.io import load_torch
 from common.plotting import plt, save_figure, show_image
 from common.tracking import Job
 
@@ -38,7 +38,7 @@ def draw(record: dict):
 
 def main(smk) -> None:
     with Job(smk) as job:
-        record = torch.load(smk.input.explanations, weights_only=False)
+        record = load_torch(smk.input.explanations)
         save_figure(draw(record), smk.output.pdf, smk.output.png)
         job.log_figure("figure5", smk.output.png)
 

@@ -12,6 +12,7 @@ zero-padded DWT) and the figure.
 import pandas as pd
 import torch
 
+from common.io import load_torch
 from common.plotting import plt, save_figure
 from common.tracking import Job
 from papers.cartoonx.evaluation import load_model, pixel_relevance
@@ -55,7 +56,7 @@ def draw(summary: pd.DataFrame, title: str):
 def main(smk) -> None:
     settings = smk.params.settings
     with Job(smk, seed=settings["seed"]) as job:
-        record = torch.load(smk.input.explanations, weights_only=False)
+        record = load_torch(smk.input.explanations)
         spec = smk.params.evaluation
         model = load_model(spec["dataset"], spec["model"], smk.params.weights, job.device)
         rde = settings["rde"]
