@@ -211,3 +211,48 @@ def test_a_fetched_file_placed_by_hand_is_checked_where_it_is_read(tmp_path, mon
                                             rf"vgg16/vgg16.pth has sha256 [0-9a-f]{{64}}, but the "
                                             rf"configuration expects {digest}"):
         verify_fetched(config, read)
+
+
+def _tar_member(name: str, kind: bytes = tarfile.REGTYPE, target: str = "") -> tarfile.TarInfo:
+    info = tarfile.TarInfo(name)
+    info.type, info.linkname, info.size = kind, target, 1 if kind == tarfile.REGTYPE else 0
+    return info
+
+
+MALICIOUS_TAR_MEMBERS = {
+    "parent": _tar_member("../escape.txt"),
+    "absolute": _tar_member("/tmp/escape.txt"),
+    "nested parent": _tar_member("top/../../escape.txt"),
+    "absolute symlink": _tar_member("top/link", tarfile.SYMTYPE, "/etc/passwd"),
+    "symlink outside": _tar_member("top/link", tarfile.SYMTYPE, "../../escape.txt"),
+    "hard link outside": _tar_member("top/link", tarfile.LNKTYPE, "../escape.txt"),
+    "device": _tar_member("top/device", tarfile.CHRTYPE),
+    "fifo": _tar_member("top/fifo", tarfile.FIFOTYPE),
+}
+
+
+@pytest.mark.parametrize("case", MALICIOUS_TAR_MEMBERS)
+def test_a_tar_member_that_would_leave_its_folder_or_is_not_a_file_stops_unpacking(tmp_path,
+                                                                                  case):
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as bundle:
+        bundle.addfile(_tar_member("top/inside.txt"), io.BytesIO(b"x"))
+        member = MALICIOUS_TAR_MEMBERS[case]
+        bundle.addfile(member, io.BytesIO(b"x") if member.isreg() else None)
+    archive = tmp_path / "evil.tar"
+    archive.write_bytes(buffer.getvalue())
+    with pytest.raises((ValueError, tarfile.FilterError)):
+        unpack(_source("http://unused", unpack="tar"), archive, tmp_path / "work" / "out")
+    assert sorted(path.name for path in (tmp_path / "work").iterdir()) == []
+    assert not (tmp_path / "escape.txt").exists()
+
+
+@pytest.mark.parametrize("name", ["../escape.txt", "/tmp/escape.txt", "top/../../escape.txt"])
+def test_a_zip_member_that_would_leave_its_folder_stops_unpacking(tmp_path, name):
+    archive = tmp_path / "evil.zip"
+    with zipfile.ZipFile(archive, "w") as bundle:
+        bundle.writestr("top/inside.txt", "x")
+        bundle.writestr(name, "x")
+    with pytest.raises(ValueError, match="outside its folder"):
+        unpack(_source("http://unused", unpack="zip"), archive, tmp_path / "work" / "out")
+    assert sorted(path.name for path in (tmp_path / "work").iterdir()) == []
