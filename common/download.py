@@ -86,6 +86,12 @@ class Source:
         return SOURCES / self.name
 
 
+def source_name(path: str | os.PathLike, base: Path) -> str | None:
+    """The ``<name>`` of a path under ``base/<name>/`` (DOWNLOADS or SOURCES), else None."""
+    parts, depth = Path(path).parts, len(base.parts)
+    return parts[depth] if len(parts) > depth and Path(*parts[:depth]) == base else None
+
+
 def download_inputs(config: Mapping[str, Any], *paths: str | None) -> list[str]:
     """The fetched files and unpacked directories that ``paths`` lie in (a rule's inputs).
 
@@ -94,11 +100,9 @@ def download_inputs(config: Mapping[str, Any], *paths: str | None) -> list[str]:
     """
     needed = []
     for path in filter(None, paths):
-        parts = Path(path).parts
         for base, location in ((DOWNLOADS, "fetched"), (SOURCES, "unpacked")):
-            if Path(*parts[:len(base.parts)]) == base and len(parts) > len(base.parts):
-                source = Source.from_config(config, parts[len(base.parts)])
-                needed.append(str(getattr(source, location)))
+            if (name := source_name(path, base)) is not None:
+                needed.append(str(getattr(Source.from_config(config, name), location)))
     return needed
 
 
@@ -182,11 +186,9 @@ def verify_fetched(config: Mapping[str, Any], paths) -> None:
     checked (Snakemake runs no download for a file that exists): the jobs that read it
     check it here first. Raises :class:`ChecksumError` naming the file and its key."""
     for path in map(Path, paths):
-        parts = path.parts
-        depth = len(DOWNLOADS.parts)
-        if len(parts) <= depth + 1 or Path(*parts[:depth]) != DOWNLOADS:
+        if (name := source_name(path, DOWNLOADS)) is None:
             continue
-        source = Source.from_config(config, parts[depth])
+        source = Source.from_config(config, name)
         if path != source.fetched:
             continue
         actual = _hash_of(path, source.algorithm).hexdigest()
