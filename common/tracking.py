@@ -110,17 +110,20 @@ class Job:
         return parts[1] if parts[0] == "papers" else "common"
 
     @property
+    def config(self) -> dict[str, Any]:
+        """The workflow's configuration (empty for a job object without one)."""
+        return getattr(self.smk, "config", None) or {}
+
+    @property
     def images_per_pass(self) -> int:
         """The memory budget of this job: the configuration's ``images_per_pass``."""
-        config = getattr(self.smk, "config", None) or {}
-        return int(config.get("images_per_pass", budget.DEFAULT_IMAGES_PER_PASS))
+        return int(self.config.get("images_per_pass", budget.DEFAULT_IMAGES_PER_PASS))
 
     @property
     def torch_threads(self) -> int:
         """The threads this job computes with: the configuration's ``torch_threads``, not the
         cores Snakemake gave it, so that its results do not depend on ``--cores``."""
-        config = getattr(self.smk, "config", None) or {}
-        return int(config.get("torch_threads", self.smk.threads))
+        return int(self.config.get("torch_threads", self.smk.threads))
 
     @property
     def name(self) -> str:
@@ -160,11 +163,10 @@ class Job:
 
     def _verify_fetched_inputs(self) -> None:
         """No job reads a fetched file whose checksum is not the configured one."""
-        config = getattr(self.smk, "config", None) or {}
-        if not config.get("downloads"):
+        if not self.config.get("downloads"):
             return
         try:
-            download.verify_fetched(config, [str(path) for path in self.smk.input])
+            download.verify_fetched(self.config, [str(path) for path in self.smk.input])
         except download.ChecksumError as error:
             LOGGER.error("job %s: %s", self.name, error)
             raise
