@@ -23,6 +23,7 @@ from common.io import read_json, sha256_file, sha256_path, write_json
 
 RECORD_ROOT = Path("results") / "provenance"
 RECORD_VERSION = 1
+REPORT_LABELS = ("commit", "inputs (sha256)", "W&B run")
 
 
 def record_path(output: str | os.PathLike, workdir: Path | None = None) -> Path:
@@ -87,6 +88,27 @@ def write_records(job: dict[str, Any], outputs: list[str]) -> None:
     for output in outputs:
         record = dict(job, output=output, output_sha256=hashes[output], outputs=hashes)
         write_json(record_path(output), record)
+
+
+def report_labels(output: str | os.PathLike) -> dict[str, str]:
+    """What the HTML report shows beside an output: the commit that computed it (marked where
+    the tree had uncommitted changes), the sha256 of each input (its first 12 hex digits), and
+    the W&B run; the same keys say so where the record is missing or broken."""
+    try:
+        record = read_record(output)
+    except BrokenRecord as error:
+        return dict.fromkeys(REPORT_LABELS, f"record broken: {error.reason}")
+    if record is None:
+        return dict.fromkeys(REPORT_LABELS, "not recorded")
+    code, run = record["code"], record.get("wandb") or {}
+    commit = (code.get("commit") or "outside git")[:12]
+    inputs = "; ".join(f"{Path(item['path']).name} {item['sha256'][:12]}"
+                       for item in record["inputs"])
+    return dict(zip(REPORT_LABELS, (
+        commit + (" with uncommitted changes" if code.get("dirty") else ""),
+        inputs or "none",
+        run.get("run_id") or f"none (W&B {run.get('mode', 'not recorded')})",
+    ), strict=True))
 
 
 def hash_files(paths: list[str]) -> list[dict[str, str]]:

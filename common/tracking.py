@@ -21,6 +21,7 @@ import logging
 import os
 import random
 import re
+import socket
 import sys
 import time
 from pathlib import Path
@@ -88,6 +89,18 @@ def _describe_device(device: str) -> str:
     return device
 
 
+def _supersede_offline_runs(run_dir: Path) -> None:
+    """Move the offline runs an earlier execution of a job left in its W&B directory to
+    ``superseded/`` beside it: Snakemake removed their outputs before the job ran again, so
+    they describe nothing that exists, and ``wandb sync wandb/*/*/wandb/offline-run-*``
+    then uploads the current runs only."""
+    earlier_runs = sorted((run_dir / "wandb").glob("offline-run-*"))
+    if earlier_runs:
+        (run_dir / "superseded").mkdir(exist_ok=True)
+    for earlier in earlier_runs:
+        earlier.rename(run_dir / "superseded" / earlier.name)
+
+
 class Job:
     """The tracked execution of one Snakemake job; see the module docstring."""
 
@@ -101,6 +114,7 @@ class Job:
         self.paper = self._paper_of(self.script)
         self.device = "cpu"
         self.run = None
+        self._git: dict[str, Any] = {}
         self._started = ""
         self._clock = 0.0
 
@@ -126,6 +140,20 @@ class Job:
         return int(self.config.get("torch_threads", self.smk.threads))
 
     @property
+    def uses_device(self) -> bool:
+        """Whether the rule computes on the configuration's ``device``: it declares a ``gpu``
+        resource (how many GPUs it asks the scheduler for, none unless the device is cuda).
+        Every other job computes on the CPU. The device is not among the job's parameters, so
+        changing it reruns nothing; the provenance record says where the job ran."""
+        resources = getattr(self.smk, "resources", None)  # a list whose items have names
+        return resources is not None and "gpu" in dict(resources.items())
+
+    def compute_device(self) -> str:
+        """``cpu``, or the configuration's device for a job that uses it (an error names the
+        key when that device is cuda and this machine has none)."""
+        return select_device(self.config.get("device", "auto")) if self.uses_device else "cpu"
+
+    @property
     def name(self) -> str:
         """Rule name plus wildcards, e.g. ``train_classifier[arch=simple,dataset=peppers]``."""
         inner = ",".join(f"{key}={value}" for key, value in sorted(self.wildcards.items()))
@@ -135,17 +163,14 @@ class Job:
         self._started = _now()
         self._clock = time.perf_counter()
         self._configure_logging()
-        self._verify_fetched_inputs()
-        if self.seed is not None:
-            seed_everything(self.seed)
-        if "torch" in sys.modules:  # the script computes with torch (it imported it)
-            sys.modules["torch"].set_num_threads(self.torch_threads)
-        if "device" in self.params:
-            exact_gpu_arithmetic()
-            self.device = select_device(self.params["device"])
-        budget.set_images_per_pass(self.images_per_pass)
+        try:
+            self._prepare()
+        except Exception:
+            LOGGER.exception("job %s could not start", self.name)
+            raise
         if memory.peak_rss_supported():
             memory.reset_peak_rss()
+        self._git = provenance.git_state()
         self.run = self._open_wandb()
         LOGGER.info("job %s started on %s", self.name, _describe_device(self.device))
         return self
@@ -161,15 +186,23 @@ class Job:
             handler.close()
         logging.getLogger().handlers.clear()
 
+    def _prepare(self) -> None:
+        """What the job needs before it computes: checked inputs, seeds, threads, device."""
+        self._verify_fetched_inputs()
+        if self.seed is not None:
+            seed_everything(self.seed)
+        if "torch" in sys.modules:  # the script computes with torch (it imported it)
+            sys.modules["torch"].set_num_threads(self.torch_threads)
+        if self.uses_device:
+            exact_gpu_arithmetic()
+        self.device = self.compute_device()
+        budget.set_images_per_pass(self.images_per_pass)
+
     def _verify_fetched_inputs(self) -> None:
         """No job reads a fetched file whose checksum is not the configured one."""
         if not self.config.get("downloads"):
             return
-        try:
-            download.verify_fetched(self.config, [str(path) for path in self.smk.input])
-        except download.ChecksumError as error:
-            LOGGER.error("job %s: %s", self.name, error)
-            raise
+        download.verify_fetched(self.config, [str(path) for path in self.smk.input])
 
     def _configure_logging(self) -> None:
         handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
@@ -185,6 +218,9 @@ class Job:
         logging.captureWarnings(True)
 
     def _open_wandb(self):
+        """This job's W&B run, in its own directory ``wandb/<rule>/<wildcards>/``, tagged and
+        grouped by paper and rule, with the parameters, seed, wildcards and git state as its
+        configuration."""
         import wandb
 
         mode = os.environ.get("WANDB_MODE", "offline")
@@ -194,16 +230,21 @@ class Job:
         slug = re.sub(r"[^A-Za-z0-9_.=,-]+", "_", inner) or "all"
         run_dir = (WANDB_ROOT / self.rule / slug).resolve()
         run_dir.mkdir(parents=True, exist_ok=True)
+        _supersede_offline_runs(run_dir)
         os.environ.setdefault("WANDB_CACHE_DIR", str(run_dir / "cache"))
         os.environ.setdefault("WANDB_DATA_DIR", str(run_dir / "data"))
         settings = wandb.Settings(
             console="off", silent=True, save_code=False, disable_git=True, x_disable_stats=True
         )
+        config = {**self.params, "seed": self.seed, "wildcards": self.wildcards,
+                  "git": self._git}
         return wandb.init(
             project=self.paper,
+            group=self.rule,
             job_type=self.rule,
+            tags=[self.paper, self.rule],
             name=self.name,
-            config=self.params,
+            config=config,
             dir=str(run_dir),
             mode=mode,
             settings=settings,
@@ -248,12 +289,15 @@ class Job:
         return {"mode": mode, "run_id": self.run.id, "dir": os.path.relpath(run_dir)}
 
     def _execution_record(self) -> dict[str, Any]:
-        """How the job ran, not what it computed: the memory budget, the torch threads,
-        and the peak memory (resident set since the job started, and CUDA allocations)."""
+        """How the job ran, not what it computed: the machine and, under SLURM, the job's id
+        there; the memory budget, the torch threads, and the peak memory (resident set since
+        the job started, and CUDA allocations)."""
         torch = sys.modules.get("torch")  # jobs that never imported torch do not pay for it
         peak_rss = memory.peak_rss_mib() if memory.peak_rss_supported() else None
         peak_cuda = memory.peak_cuda_mib() if torch else None
-        return {"images_per_pass": budget.images_per_pass(),
+        return {"host": socket.gethostname(),
+                "slurm_job_id": os.environ.get("SLURM_JOB_ID"),
+                "images_per_pass": budget.images_per_pass(),
                 "threads": torch.get_num_threads() if torch else None,
                 "peak_rss_mib": None if peak_rss is None else round(peak_rss, 1),
                 "peak_cuda_mib": None if peak_cuda is None else round(peak_cuda, 1)}
@@ -267,7 +311,7 @@ class Job:
             "inputs": provenance.hash_files([str(path) for path in self.smk.input]),
             "log": [str(path) for path in self.smk.log],
             "code": {
-                **provenance.git_state(),
+                **self._git,
                 "script": self.script.relative_to(PROJECT_ROOT).as_posix(),
                 "modules": provenance.project_modules(),
             },

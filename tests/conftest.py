@@ -6,6 +6,7 @@ import functools
 import http.server
 import os
 import re
+import shutil
 import subprocess
 import sys
 import threading
@@ -19,23 +20,31 @@ REPO = Path(__file__).resolve().parents[1]
 PLANTED_API_KEY = "planted-wandb-key-3f9c2a7d1e"
 
 
-def run(command: list[str], cwd: Path, env: dict | None = None, check: bool = True):
+def run(command: list[str], cwd: Path, env: dict | None = None, check: bool = True,
+        timeout: float | None = None):
     """Run a command, return the completed process; on failure show its output.
 
-    ``env`` overrides the environment; a value of None removes that variable.
+    ``env`` overrides the environment; a value of None removes that variable. A command
+    still running after ``timeout`` seconds is killed and fails the test.
     """
     environment = {**os.environ, **(env or {})}
     environment = {key: value for key, value in environment.items() if value is not None}
-    result = subprocess.run(command, cwd=cwd, env=environment, capture_output=True, text=True)
+    try:
+        result = subprocess.run(command, cwd=cwd, env=environment, capture_output=True,
+                                text=True, timeout=timeout)
+    except subprocess.TimeoutExpired as hung:
+        raise AssertionError(f"{command} still ran after {timeout} s:\n"
+                             f"{str(hung.stdout)[-4000:]}\n{str(hung.stderr)[-6000:]}") from None
     if check and result.returncode != 0:
         raise AssertionError(f"{command} failed ({result.returncode}):\n"
                              f"{result.stdout[-4000:]}\n{result.stderr[-6000:]}")
     return result
 
 
-def snakemake(args: list[str], cwd: Path, env: dict | None = None, check: bool = True):
+def snakemake(args: list[str], cwd: Path, env: dict | None = None, check: bool = True,
+              timeout: float | None = None):
     """Run Snakemake with this interpreter in ``cwd``."""
-    return run([sys.executable, "-m", "snakemake", *args], cwd, env, check)
+    return run([sys.executable, "-m", "snakemake", *args], cwd, env, check, timeout)
 
 
 def lineage(args: list[str], cwd: Path, check: bool = True):
@@ -63,6 +72,29 @@ def resnet():
         for _ in range(3):
             model(torch.rand(8, 3, 16, 16))
     return model.eval()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Headless Chromium driven by Selenium. Needs Debian's chromium and chromium-driver
+    (``make browser`` installs them): skipped when they are missing, except under CI, where
+    their absence fails the test."""
+    chromium, chromedriver = shutil.which("chromium"), shutil.which("chromedriver")
+    if not (chromium and chromedriver):
+        if os.environ.get("CI"):
+            pytest.fail("chromium and chromedriver are required under CI (make browser)",
+                        pytrace=False)
+        pytest.skip("chromium or chromedriver not installed (make browser)")
+    webdriver = pytest.importorskip("selenium.webdriver")
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run", "--window-size=1400,1000"):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=webdriver.ChromeService(chromedriver), options=options)
+    yield driver
+    driver.quit()
 
 
 @pytest.fixture(scope="session")

@@ -24,3 +24,28 @@ def test_imported_packages_are_the_installed_versions():
     assert packages["torch"] == importlib.metadata.version("torch")
     assert packages["numpy"] == importlib.metadata.version("numpy")
     assert packages["python"] == platform.python_version()
+
+
+def test_report_labels_show_commit_input_hashes_and_wandb_run(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "figure.png").write_bytes(b"png")
+    job = {"rule": "draw", "code": {"commit": "0123456789abcdef" * 2 + "01234567", "dirty": True},
+           "inputs": [{"path": "resources/data/a/train.npz", "sha256": "a" * 64},
+                      {"path": "results/model.pt", "sha256": "b" * 64}],
+           "wandb": {"mode": "offline", "run_id": "x1y2z3", "dir": "wandb/draw"}}
+    provenance.write_records(job, ["figure.png"])
+    assert provenance.report_labels("figure.png") == {
+        "commit": "0123456789ab with uncommitted changes",
+        "inputs (sha256)": f"train.npz {'a' * 12}; model.pt {'b' * 12}",
+        "W&B run": "x1y2z3"}
+
+
+def test_report_labels_say_when_the_record_is_missing_or_broken(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert set(provenance.report_labels("nowhere.png").values()) == {"not recorded"}
+    broken = provenance.record_path("cut.png")
+    broken.parent.mkdir(parents=True)
+    broken.write_text('{"rule": "dr')
+    labels = provenance.report_labels("cut.png")
+    assert list(labels) == list(provenance.REPORT_LABELS)
+    assert all(value.startswith("record broken: ") for value in labels.values())

@@ -1,13 +1,9 @@
 """The PV survey pages in headless Chromium: answer by clicking, and the analysis reads the result.
 
-Needs Debian's chromium and chromium-driver (``make browser`` installs them).
-Outside CI the test is skipped when they are missing; under CI it fails.
+Needs Debian's chromium and chromium-driver (the ``browser`` fixture, tests/conftest.py).
 """
 
 from __future__ import annotations
-
-import os
-import shutil
 
 import pytest
 import torch
@@ -15,30 +11,9 @@ import torch
 from papers.pv import study
 from papers.pv.survey_kit import CANT_TELL, png_data_uri, render_survey, select_questions
 
-CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
-if not (CHROMIUM and CHROMEDRIVER):
-    if os.environ.get("CI"):
-        pytest.fail("chromium and chromedriver are required under CI (make browser)",
-                    pytrace=False)
-    pytest.skip("chromium or chromedriver not installed (make browser)", allow_module_level=True)
-
-webdriver = pytest.importorskip("selenium.webdriver")
 By = pytest.importorskip("selenium.webdriver.common.by").By
 
 CLASSES = ("disc", "square", "triangle", "ring", "cross", "star")
-
-
-@pytest.fixture(scope="module")
-def browser():
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=webdriver.ChromeService(CHROMEDRIVER), options=options)
-    yield driver
-    driver.quit()
 
 
 def _questions():

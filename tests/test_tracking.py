@@ -1,10 +1,39 @@
 """What a job fixes before it computes, so that a rerun on a CPU or a GPU gives the same numbers."""
 
 import os
+from types import SimpleNamespace
 
+import pytest
 import torch
+from snakemake.iocontainers import Namedlist
 
-from common.tracking import exact_gpu_arithmetic
+from common.tracking import Job, exact_gpu_arithmetic
+
+
+def job_of_rule(device: str, **resources) -> Job:
+    """A job object for a rule with these resources, under a configuration with this device
+    (only what choosing the device reads)."""
+    job = Job.__new__(Job)
+    job.smk = SimpleNamespace(resources=Namedlist(fromdict=resources),
+                              config={"device": device})
+    return job
+
+
+@pytest.mark.parametrize("device", ["cpu", "auto", "cuda"])
+def test_a_rule_without_a_gpu_resource_computes_on_the_cpu_whatever_the_device(device):
+    assert job_of_rule(device, mem_mb=3000).compute_device() == "cpu"
+
+
+def test_a_rule_with_a_gpu_resource_computes_on_the_configured_device():
+    assert job_of_rule("cpu", gpu=0).compute_device() == "cpu"
+    expected = "cuda" if torch.cuda.is_available() else "cpu"
+    assert job_of_rule("auto", gpu=0).compute_device() == expected
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a CUDA device")
+def test_cuda_asked_for_on_a_machine_without_it_names_the_key():
+    with pytest.raises(RuntimeError, match="config key 'device' is 'cuda'"):
+        job_of_rule("cuda", gpu=1).compute_device()
 
 
 def test_jobs_fix_the_cublas_workspace_that_deterministic_gpu_kernels_need(monkeypatch):

@@ -10,10 +10,11 @@ import subprocess
 import sys
 import tarfile
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import PLANTED_API_KEY, lineage, snakemake
+from conftest import PLANTED_API_KEY, lineage, run, snakemake
 
 pytestmark = pytest.mark.workflow
 
@@ -88,6 +89,14 @@ def test_lint_is_clean(pristine_copy):
 
 def test_up_to_date_tree_plans_nothing(tiny_run):
     result = snakemake(["-n", "--cores", "1", *TINY], tiny_run)
+    assert "Nothing to be done" in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("switch", [["--config", "device=cpu"], ["--config", "device=cuda"],
+                                    ["--profile", "profiles/gpu"]])
+def test_another_device_or_profile_reruns_nothing(tiny_run, switch):
+    """The device is an execution setting, recorded in provenance, not a rule parameter."""
+    result = snakemake(["-n", "--cores", "1", *TINY, *switch], tiny_run)
     assert "Nothing to be done" in result.stdout + result.stderr
 
 
@@ -167,6 +176,30 @@ def test_lineage_stale_lists_exactly_what_snakemake_would_rebuild_after_an_edit(
     assert set(stale) == rebuilt
     assert stale["results/models/peppers/simple/seed0.pt"] == [
         "code changed: workflow/scripts/train_classifier.py"]
+
+
+def test_a_rerun_supersedes_the_earlier_wandb_run_and_sync_sees_the_current_one(
+        pristine_copy, tmp_path):
+    """After a forced rerun, README's sync command (here with --dry-run, offline) would
+    upload exactly one run for the job: the one its provenance record names, which carries
+    the git commit, the seed and the wildcards and is tagged with paper and rule."""
+    copy = shutil.copytree(pristine_copy, tmp_path / "copy", symlinks=True)
+    target = "resources/data/peppers/manifest.json"
+    snakemake([target, "--cores", "1", *TINY], copy)
+    snakemake([target, "--cores", "1", *TINY, "--forcerun", "make_dataset"], copy)
+    record = json.loads((copy / "results/provenance" / f"{target}.json").read_text())
+    current = record["wandb"]["run_id"]
+    runs = sorted(str(path.relative_to(copy))
+                  for path in copy.glob("wandb/*/*/wandb/offline-run-*"))  # README's glob
+    result = run([str(Path(sys.executable).with_name("wandb")), "sync", "--dry-run", *runs],
+                 copy, env={"WANDB_API_KEY": None})
+    assert "Would sync 1 run(s)" in result.stdout + result.stderr
+    assert f"run-{current}.wandb" in result.stdout + result.stderr
+    assert len(list(copy.glob("wandb/make_dataset/dataset=peppers/superseded/offline-run-*"))) == 1
+    stored = (copy / record["wandb"]["dir"] / f"run-{current}.wandb").read_bytes()
+    for text in (record["code"]["commit"], '"dirty":', '{"dataset":"peppers"}', "make_dataset",
+                 "common"):  # configuration values are stored as JSON, tags as plain strings
+        assert text.encode() in stored
 
 
 def test_disabled_wandb_mode_still_runs_and_records(pristine_copy, tmp_path):

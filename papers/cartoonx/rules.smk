@@ -29,13 +29,12 @@ rule cartoonx_explain:
         evaluation=lambda wildcards: CARTOONX_EVALUATIONS[wildcards.evaluation],
         weights=lambda wildcards, input: input.get("weights"),
         settings=plan.settings(config, "rde", "sparsity", "method_params"),
-        device=config["device"],
     log:
         "logs/cartoonx/explain_{evaluation}.log",
     threads: config["torch_threads"]
     resources:
         mem_mb=6000,
-        gpu=1,
+        gpu=GPU,
     conda:
         "../../envs/xai.yaml"
     script:
@@ -48,7 +47,7 @@ rule cartoonx_figure5:
         explanations=f"results/cartoonx/explanations/{CARTOONX['figure5']}.pt",
     output:
         pdf="results/cartoonx/figure5.pdf",
-        png=report("results/cartoonx/figure5.png", caption="report/figure5.rst",
+        png=traced_report("results/cartoonx/figure5.png", caption="report/figure5.rst",
                    category="CartoonX"),
     log:
         "logs/cartoonx/figure5.log",
@@ -64,22 +63,21 @@ rule cartoonx_rate_distortion:
         unpack(lambda wildcards: plan.evaluation_files(config, wildcards.evaluation)),
         explanations="results/cartoonx/explanations/{evaluation}.pt",
     output:
-        curves=report("results/cartoonx/rate_distortion_{evaluation}.csv",
+        curves=traced_report("results/cartoonx/rate_distortion_{evaluation}.csv",
                       caption="report/rate_distortion.rst", category="CartoonX"),
         pdf="results/cartoonx/figure7ab_{evaluation}.pdf",
-        png=report("results/cartoonx/figure7ab_{evaluation}.png",
+        png=traced_report("results/cartoonx/figure7ab_{evaluation}.png",
                    caption="report/rate_distortion.rst", category="CartoonX"),
     params:
         evaluation=lambda wildcards: CARTOONX_EVALUATIONS[wildcards.evaluation],
         weights=lambda wildcards, input: input.get("weights"),
         settings=plan.settings(config, "rde", "rate_distortion"),
-        device=config["device"],
     log:
         "logs/cartoonx/rate_distortion_{evaluation}.log",
     threads: config["torch_threads"]
     resources:
         mem_mb=4000,
-        gpu=1,
+        gpu=GPU,
     conda:
         "../../envs/xai.yaml"
     script:
@@ -94,19 +92,18 @@ rule cartoonx_lambda_sweep:
         scores="results/cartoonx/lambda_sweep_{evaluation}.csv",
         stability="results/cartoonx/lambda_stability_{evaluation}.csv",
         pdf="results/cartoonx/figure7c_{evaluation}.pdf",
-        png=report("results/cartoonx/figure7c_{evaluation}.png",
+        png=traced_report("results/cartoonx/figure7c_{evaluation}.png",
                    caption="report/lambda_sweep.rst", category="CartoonX"),
     params:
         evaluation=lambda wildcards: CARTOONX_EVALUATIONS[wildcards.evaluation],
         weights=lambda wildcards, input: input.get("weights"),
         settings=plan.settings(config, "rde", "lambda_sweep", "chance_draws"),
-        device=config["device"],
     log:
         "logs/cartoonx/lambda_sweep_{evaluation}.log",
     threads: config["torch_threads"]
     resources:
         mem_mb=4000,
-        gpu=1,
+        gpu=GPU,
     conda:
         "../../envs/xai.yaml"
     script:
@@ -122,7 +119,7 @@ rule cartoonx_sensitivity:
         agreement="results/cartoonx/sensitivity_agreement.csv",
         curves="results/cartoonx/sensitivity_rate_distortion.csv",
         pdf="results/cartoonx/figure8.pdf",
-        png=report("results/cartoonx/figure8.png", caption="report/sensitivity.rst",
+        png=traced_report("results/cartoonx/figure8.png", caption="report/sensitivity.rst",
                    category="CartoonX"),
     params:
         evaluation={**CARTOONX_EVALUATIONS[CARTOONX["figure5"]],
@@ -130,13 +127,12 @@ rule cartoonx_sensitivity:
         weights=lambda wildcards, input: input.get("weights"),
         settings=plan.settings(config, "rde", "sparsity", "sensitivity", "rate_distortion",
                                "chance_draws"),
-        device=config["device"],
     log:
         "logs/cartoonx/sensitivity.log",
     threads: config["torch_threads"]
     resources:
         mem_mb=4000,
-        gpu=1,
+        gpu=GPU,
     conda:
         "../../envs/xai.yaml"
     script:
@@ -148,20 +144,19 @@ rule cartoonx_runtime:
     input:
         **plan.runtime_files(config),
     output:
-        table=report("results/cartoonx/runtime.csv", caption="report/runtime.rst",
+        table=traced_report("results/cartoonx/runtime.csv", caption="report/runtime.rst",
                      category="CartoonX"),
     params:
         runtime={**CARTOONX["runtime"],
                  "rde": {key: CARTOONX["rde"][key]
                          for key in ("perturbation", "distortion", "wavelet", "levels", "mode")}},
         weights=lambda wildcards, input: input.get("weights"),
-        device=config["device"],
     log:
         "logs/cartoonx/runtime.log",
     threads: config["torch_threads"]
     resources:
         mem_mb=6000,
-        gpu=1,
+        gpu=GPU,
     conda:
         "../../envs/xai.yaml"
     script:
@@ -179,7 +174,7 @@ rule cartoonx_claims:
         agreement="results/cartoonx/sensitivity_agreement.csv",
         perturbation_curves="results/cartoonx/sensitivity_rate_distortion.csv",
     output:
-        table=report("results/cartoonx/claims.csv", caption="report/claims.rst",
+        table=traced_report("results/cartoonx/claims.csv", caption="report/claims.rst",
                      category="CartoonX"),
     params:
         curve_evaluations=list(CARTOONX_EVALUATIONS),

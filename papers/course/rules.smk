@@ -1,4 +1,4 @@
-"""XAI course (issue 9): each slide topic as computed figures and tables under results/course/.
+"""XAI course: each slide topic as computed figures and tables under results/course/.
 
     snakemake --cores all course                                   # everything below
     snakemake --cores all results/course/vit_localisation.csv      # one of them
@@ -29,20 +29,20 @@ rule course_classical:
         **named_dataset_files("scenes", "test"),
         **named_dataset_files("photos", "test"),
     output:
-        table=report("results/course/classical_localisation.csv",
+        table=traced_report("results/course/classical_localisation.csv",
                      caption="report/classical.rst", category=COURSE_CATEGORY),
         pdf="results/course/classical_photos.pdf",
-        png=report("results/course/classical_photos.png", caption="report/classical.rst",
+        png=traced_report("results/course/classical_photos.png", caption="report/classical.rst",
                    category=COURSE_CATEGORY),
     params:
         localisation=COURSE["localisation"],
         photos=COURSE["classical"]["photos"],
-        device=config["device"],
     log:
         "logs/course/classical.log",
     threads: config["torch_threads"]
     resources:
         mem_mb=3000,
+        gpu=GPU,
     conda:
         "../../envs/xai.yaml"
     script:
@@ -57,21 +57,21 @@ rule course_lrp:
         lrp_data=f"resources/data/{COURSE['lrp']['classifier']['dataset']}/manifest.json",
         lrp_data_test=f"resources/data/{COURSE['lrp']['classifier']['dataset']}/test.npz",
     output:
-        linear=report("results/course/lrp_linear.csv", caption="report/lrp.rst",
+        linear=traced_report("results/course/lrp_linear.csv", caption="report/lrp.rst",
                       category=COURSE_CATEGORY),
         conservation="results/course/lrp_conservation.csv",
         rules="results/course/lrp_rules.csv",
         pdf="results/course/lrp_rules.pdf",
-        png=report("results/course/lrp_rules.png", caption="report/lrp.rst",
+        png=traced_report("results/course/lrp_rules.png", caption="report/lrp.rst",
                    category=COURSE_CATEGORY),
     params:
         lrp=COURSE["lrp"],
-        device=config["device"],
     log:
         "logs/course/lrp.log",
     threads: config["torch_threads"]
     resources:
         mem_mb=3000,
+        gpu=GPU,
     conda:
         "../../envs/xai.yaml"
     script:
@@ -84,20 +84,19 @@ rule course_cam:
         weights=classifier_file(COURSE["cam"]["classifier"]),
         **named_dataset_files("scenes", "test"),
     output:
-        table=report("results/course/cam_localisation.csv", caption="report/cam.rst",
+        table=traced_report("results/course/cam_localisation.csv", caption="report/cam.rst",
                      category=COURSE_CATEGORY),
         pdf="results/course/cam.pdf",
-        png=report("results/course/cam.png", caption="report/cam.rst",
+        png=traced_report("results/course/cam.png", caption="report/cam.rst",
                    category=COURSE_CATEGORY),
     params:
         localisation=COURSE["localisation"],
-        device=config["device"],
     log:
         "logs/course/cam.log",
     threads: config["torch_threads"]
     resources:
         mem_mb=3000,
-        gpu=1,
+        gpu=GPU,
     conda:
         "../../envs/xai.yaml"
     script:
@@ -110,26 +109,25 @@ rule course_vit:
         weights=classifier_file(COURSE["vit"]["classifier"]),
         **named_dataset_files("scenes", "train", "test"),
     output:
-        decomposition=report("results/course/vit_decomposition.csv",
+        decomposition=traced_report("results/course/vit_decomposition.csv",
                              caption="report/vit.rst", category=COURSE_CATEGORY),
         heads_pdf="results/course/vit_heads.pdf",
-        heads_png=report("results/course/vit_heads.png", caption="report/vit.rst",
+        heads_png=traced_report("results/course/vit_heads.png", caption="report/vit.rst",
                          category=COURSE_CATEGORY),
-        table=report("results/course/vit_localisation.csv", caption="report/vit.rst",
+        table=traced_report("results/course/vit_localisation.csv", caption="report/vit.rst",
                      category=COURSE_CATEGORY),
         maps_pdf="results/course/vit_maps.pdf",
-        maps_png=report("results/course/vit_maps.png", caption="report/vit.rst",
+        maps_png=traced_report("results/course/vit_maps.png", caption="report/vit.rst",
                         category=COURSE_CATEGORY),
     params:
         localisation=COURSE["localisation"],
         vit=COURSE["vit"],
-        device=config["device"],
     log:
         "logs/course/vit.log",
     threads: config["torch_threads"]
     resources:
         mem_mb=3000,
-        gpu=1,
+        gpu=GPU,
     conda:
         "../../envs/xai.yaml"
     script:
@@ -142,26 +140,25 @@ rule course_limits:
         weights=classifier_file(COURSE["cam"]["classifier"]),
         **named_dataset_files("scenes", "test"),
     output:
-        limits=report("results/course/limits.csv", caption="report/limits.rst",
+        limits=traced_report("results/course/limits.csv", caption="report/limits.rst",
                       category=COURSE_CATEGORY),
         limits_pdf="results/course/limits.pdf",
-        limits_png=report("results/course/limits.png", caption="report/limits.rst",
+        limits_png=traced_report("results/course/limits.png", caption="report/limits.rst",
                           category=COURSE_CATEGORY),
-        sanity=report("results/course/sanity.csv", caption="report/limits.rst",
+        sanity=traced_report("results/course/sanity.csv", caption="report/limits.rst",
                       category=COURSE_CATEGORY),
         sanity_pdf="results/course/sanity.pdf",
-        sanity_png=report("results/course/sanity.png", caption="report/limits.rst",
+        sanity_png=traced_report("results/course/sanity.png", caption="report/limits.rst",
                           category=COURSE_CATEGORY),
     params:
         localisation=COURSE["localisation"],
         sanity=COURSE["sanity"],
-        device=config["device"],
     log:
         "logs/course/limits.log",
     threads: config["torch_threads"]
     resources:
         mem_mb=3000,
-        gpu=1,
+        gpu=GPU,
     conda:
         "../../envs/xai.yaml"
     script:

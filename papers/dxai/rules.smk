@@ -50,13 +50,12 @@ rule dxai_train:
         settings=lambda wildcards: dxai_plan.training_params(DXAI, wildcards.variant),
         snapshots=lambda wildcards: dxai_plan.keeps_snapshots(
             DXAI, wildcards.dataset, wildcards.arch, wildcards.variant, wildcards.seed),
-        device=config["device"],
     log:
         "logs/dxai/train_{dataset}_{arch}_{variant}_seed{seed}.log",
     threads: config["torch_threads"]
     resources:
         mem_mb=3000,
-        gpu=1,
+        gpu=GPU,
     conda:
         "../../envs/xai.yaml"
     script:
@@ -77,13 +76,12 @@ rule dxai_decompose:
         evaluation=DXAI["evaluation"],
         method_params=DXAI["method_params"],
         classifier=DXAI_MAIN,
-        device=config["device"],
     log:
         "logs/dxai/decompose_{dataset}.log",
     threads: config["torch_threads"]
     resources:
         mem_mb=3000,
-        gpu=1,
+        gpu=GPU,
     conda:
         "../../envs/xai.yaml"
     script:
@@ -95,7 +93,7 @@ rule dxai_table1:
     input:
         curves=expand("results/dxai/beta_curves/{dataset}.csv", dataset=DXAI["datasets"]),
     output:
-        table=report("results/dxai/table1.csv", caption="report/table1.rst",
+        table=traced_report("results/dxai/table1.csv", caption="report/table1.rst",
                      category=DXAI_CATEGORY),
     params:
         datasets=DXAI["datasets"],
@@ -113,7 +111,7 @@ rule dxai_figure9:
         curves=expand("results/dxai/beta_curves/{dataset}.csv", dataset=DXAI["datasets"]),
     output:
         pdf="results/dxai/figure9.pdf",
-        png=report("results/dxai/figure9.png", caption="report/figure9.rst",
+        png=traced_report("results/dxai/figure9.png", caption="report/figure9.rst",
                    category=DXAI_CATEGORY),
     params:
         datasets=DXAI["datasets"],
@@ -131,7 +129,7 @@ rule dxai_grid:
         decompositions="results/dxai/decompositions/{dataset}.pt",
     output:
         pdf="results/dxai/grid_{dataset}.pdf",
-        png=report("results/dxai/grid_{dataset}.png", caption="report/grid.rst",
+        png=traced_report("results/dxai/grid_{dataset}.png", caption="report/grid.rst",
                    category=DXAI_CATEGORY),
     log:
         "logs/dxai/grid_{dataset}.log",
@@ -147,14 +145,15 @@ rule dxai_table2:
         decompositions=f"results/dxai/decompositions/{DXAI['pixel_removal']['dataset']}.pt",
         classifier=dxai_plan.classifier_file(DXAI, DXAI["pixel_removal"]["dataset"], DXAI_MAIN),
     output:
-        table=report("results/dxai/table2.csv", caption="report/table2.rst",
+        table=traced_report("results/dxai/table2.csv", caption="report/table2.rst",
                      category=DXAI_CATEGORY),
     params:
         pixel_removal=DXAI["pixel_removal"],
-        device=config["device"],
     log:
         "logs/dxai/table2.log",
     threads: config["torch_threads"]
+    resources:
+        gpu=GPU,
     conda:
         "../../envs/xai.yaml"
     script:
@@ -166,15 +165,16 @@ rule dxai_table3:
     input:
         **dxai_plan.cross_inputs(DXAI),
     output:
-        table=report("results/dxai/table3.csv", caption="report/table3.rst",
+        table=traced_report("results/dxai/table3.csv", caption="report/table3.rst",
                      category=DXAI_CATEGORY),
     params:
         cross_classifier=DXAI["cross_classifier"],
         evaluation=DXAI["evaluation"],
-        device=config["device"],
     log:
         "logs/dxai/table3.log",
     threads: config["torch_threads"]
+    resources:
+        gpu=GPU,
     conda:
         "../../envs/xai.yaml"
     script:
@@ -190,15 +190,16 @@ rule dxai_table4:
         classifier=dxai_plan.classifier_file(DXAI, DXAI["stability"]["dataset"], DXAI_MAIN),
         **named_dataset_files(DXAI["stability"]["dataset"], "test"),
     output:
-        table=report("results/dxai/table4.csv", caption="report/table4.rst",
+        table=traced_report("results/dxai/table4.csv", caption="report/table4.rst",
                      category=DXAI_CATEGORY),
     params:
         stability=DXAI["stability"],
         method_params=DXAI["method_params"],
-        device=config["device"],
     log:
         "logs/dxai/table4.log",
     threads: config["torch_threads"]
+    resources:
+        gpu=GPU,
     conda:
         "../../envs/xai.yaml"
     script:
@@ -213,19 +214,20 @@ rule dxai_ablation:
                 for variant in dxai_plan.VARIANTS],
         **named_dataset_files(DXAI["ablation"]["dataset"], "test"),
     output:
-        table=report("results/dxai/ablation.csv", caption="report/ablation.rst",
+        table=traced_report("results/dxai/ablation.csv", caption="report/ablation.rst",
                      category=DXAI_CATEGORY),
         pdf="results/dxai/ablation.pdf",
-        png=report("results/dxai/ablation.png", caption="report/ablation.rst",
+        png=traced_report("results/dxai/ablation.png", caption="report/ablation.rst",
                    category=DXAI_CATEGORY),
     params:
         dataset=DXAI["ablation"]["dataset"],
         variants=list(dxai_plan.VARIANTS),
         images=evaluation_images(DXAI["evaluation"], DXAI["ablation"]["dataset"]),
-        device=config["device"],
     log:
         "logs/dxai/ablation.log",
     threads: config["torch_threads"]
+    resources:
+        gpu=GPU,
     conda:
         "../../envs/xai.yaml"
     script:
@@ -238,18 +240,19 @@ rule dxai_naive:
         decompositions=f"results/dxai/decompositions/{DXAI['naive']['dataset']}.pt",
         classifier=dxai_plan.classifier_file(DXAI, DXAI["naive"]["dataset"], DXAI_MAIN),
     output:
-        table=report("results/dxai/naive.csv", caption="report/naive.rst",
+        table=traced_report("results/dxai/naive.csv", caption="report/naive.rst",
                      category=DXAI_CATEGORY),
         pdf="results/dxai/naive.pdf",
-        png=report("results/dxai/naive.png", caption="report/naive.rst",
+        png=traced_report("results/dxai/naive.png", caption="report/naive.rst",
                    category=DXAI_CATEGORY),
     params:
         naive=DXAI["naive"],
         betas=DXAI["evaluation"]["betas"],
-        device=config["device"],
     log:
         "logs/dxai/naive.log",
     threads: config["torch_threads"]
+    resources:
+        gpu=GPU,
     conda:
         "../../envs/xai.yaml"
     script:
@@ -262,7 +265,7 @@ rule dxai_groundtruth:
         decompositions=expand("results/dxai/decompositions/{dataset}.pt",
                               dataset=DXAI["groundtruth"]["datasets"]),
     output:
-        table=report("results/dxai/groundtruth.csv", caption="report/groundtruth.rst",
+        table=traced_report("results/dxai/groundtruth.csv", caption="report/groundtruth.rst",
                      category=DXAI_CATEGORY),
     params:
         datasets=DXAI["groundtruth"]["datasets"],
@@ -286,7 +289,7 @@ rule dxai_claims:
         groundtruth="results/dxai/groundtruth.csv",
         curves=expand("results/dxai/beta_curves/{dataset}.csv", dataset=DXAI["datasets"]),
     output:
-        table=report("results/dxai/claims.csv", caption="report/claims.rst",
+        table=traced_report("results/dxai/claims.csv", caption="report/claims.rst",
                      category=DXAI_CATEGORY),
     params:
         datasets=DXAI["datasets"],

@@ -1,4 +1,4 @@
-"""Perception Visualization (issue 7), under results/pv/.
+"""Perception Visualization, under results/pv/.
 
     snakemake --cores all pv                          # every artifact below
     snakemake --cores all results/pv/table1.csv       # one of them
@@ -44,13 +44,12 @@ rule pv_train_decoder:
         variant="|".join(PV_VARIANTS),
     params:
         settings=lambda wildcards: pv_plan.decoder_params(config, wildcards.variant, PV_DATASET),
-        device=config["device"],
     log:
         "logs/pv/decoders/{variant}.log",
     threads: config["torch_threads"]
     resources:
         mem_mb=4000,
-        gpu=1,
+        gpu=GPU,
     conda:
         "../../envs/xai.yaml"
     script:
@@ -65,7 +64,6 @@ use rule pv_train_decoder as pv_train_invariance_decoder with:
         decoder="results/pv/invariance/decoder.pt",
     params:
         settings=pv_plan.decoder_params(config, "paper", PV["invariance"]["dataset"]),
-        device=config["device"],
     log:
         "logs/pv/invariance/decoder.log",
 
@@ -77,21 +75,20 @@ rule pv_reconstruction_table:
         decoders=expand("results/pv/decoders/{variant}.pt", variant=PV_VARIANTS),
         **dataset_files(PV_DATASET, splits=["test"]),
     output:
-        table=report("results/pv/reconstruction.csv", caption="report/reconstruction.rst",
+        table=traced_report("results/pv/reconstruction.csv", caption="report/reconstruction.rst",
                      category="Perception Visualization"),
         pdf="results/pv/reconstructions.pdf",
-        png=report("results/pv/reconstructions.png", caption="report/reconstruction.rst",
+        png=traced_report("results/pv/reconstructions.png", caption="report/reconstruction.rst",
                    category="Perception Visualization"),
     params:
         variants=PV_VARIANTS,
         loss_weights=PV["loss_weights"],
         images=PV["evaluation"]["images"],
-        device=config["device"],
     log:
         "logs/pv/reconstruction.log",
     threads: config["torch_threads"]
     resources:
-        gpu=1,
+        gpu=GPU,
     conda:
         "../../envs/xai.yaml"
     script:
@@ -106,16 +103,15 @@ rule pv_examples:
         **dataset_files(PV_DATASET, splits=["test"]),
     output:
         pdf="results/pv/examples.pdf",
-        png=report("results/pv/examples.png", caption="report/examples.rst",
+        png=traced_report("results/pv/examples.png", caption="report/examples.rst",
                    category="Perception Visualization"),
     params:
         images=PV["examples"]["images"],
-        device=config["device"],
     log:
         "logs/pv/examples.log",
     threads: config["torch_threads"]
     resources:
-        gpu=1,
+        gpu=GPU,
     conda:
         "../../envs/xai.yaml"
     script:
@@ -130,20 +126,19 @@ rule pv_invariance:
         other="results/pv/invariance/decoder.pt",
         **dataset_files(PV_DATASET, splits=["test"]),
     output:
-        table=report("results/pv/invariance.csv", caption="report/invariance.rst",
+        table=traced_report("results/pv/invariance.csv", caption="report/invariance.rst",
                      category="Perception Visualization"),
         pdf="results/pv/invariance.pdf",
-        png=report("results/pv/invariance.png", caption="report/invariance.rst",
+        png=traced_report("results/pv/invariance.png", caption="report/invariance.rst",
                    category="Perception Visualization"),
     params:
         images=PV["evaluation"]["images"],
         decoders=pv_plan.invariance_data(config),
-        device=config["device"],
     log:
         "logs/pv/invariance.log",
     threads: config["torch_threads"]
     resources:
-        gpu=1,
+        gpu=GPU,
     conda:
         "../../envs/xai.yaml"
     script:
@@ -155,12 +150,12 @@ rule pv_user_study:
     input:
         scores=pv_study.scores_files(PV["study"]["scores"]),   # each file of a folder, tracked
     output:
-        table=report("results/pv/table1.csv", caption="report/table1.rst",
+        table=traced_report("results/pv/table1.csv", caption="report/table1.rst",
                      category="Perception Visualization"),
-        tests=report("results/pv/tests.csv", caption="report/table1.rst",
+        tests=traced_report("results/pv/tests.csv", caption="report/table1.rst",
                      category="Perception Visualization"),
         pdf="results/pv/figure6.pdf",
-        png=report("results/pv/figure6.png", caption="report/figure6.rst",
+        png=traced_report("results/pv/figure6.png", caption="report/figure6.rst",
                    category="Perception Visualization"),
     params:
         source="real participants",
@@ -180,18 +175,17 @@ rule pv_survey_kit:
         **dataset_files(PV_DATASET, splits=["test"]),
     output:
         questions="results/pv/survey/questions.json",
-        gradcam=report("results/pv/survey/gradcam.html", caption="report/survey_kit.rst",
+        gradcam=traced_report("results/pv/survey/gradcam.html", caption="report/survey_kit.rst",
                        category="Perception Visualization"),
-        pv=report("results/pv/survey/pv.html", caption="report/survey_kit.rst",
+        pv=traced_report("results/pv/survey/pv.html", caption="report/survey_kit.rst",
                   category="Perception Visualization"),
     params:
         survey_kit=PV["survey_kit"],
-        device=config["device"],
     log:
         "logs/pv/survey_kit.log",
     threads: config["torch_threads"]
     resources:
-        gpu=1,
+        gpu=GPU,
     conda:
         "../../envs/xai.yaml"
     script:
@@ -219,7 +213,7 @@ use rule pv_user_study as pv_simulated_study with:
     input:
         scores="results/pv/simulated/scores.csv",
     output:
-        table=report("results/pv/simulated/table1.csv", caption="report/simulated.rst",
+        table=traced_report("results/pv/simulated/table1.csv", caption="report/simulated.rst",
                      category="Perception Visualization"),
         tests="results/pv/simulated/tests.csv",
         pdf="results/pv/simulated/figure6.pdf",
@@ -237,7 +231,7 @@ rule pv_claims:
         tests="results/pv/tests.csv",
         invariance="results/pv/invariance.csv",
     output:
-        table=report("results/pv/claims.csv", caption="report/claims.rst",
+        table=traced_report("results/pv/claims.csv", caption="report/claims.rst",
                      category="Perception Visualization"),
     params:
         alpha=PV["study"]["alpha"],

@@ -1,4 +1,4 @@
-"""White-box explanation methods for CNNs, a survey (issue 8), under results/survey/.
+"""White-box explanation methods for CNNs, a survey, under results/survey/.
 
     snakemake --cores all survey                          # every artifact below
     snakemake --cores all results/survey/table1.csv       # one of them
@@ -28,20 +28,19 @@ rule survey_table1:
         **plan.table1_inputs(config),
     output:
         scores="results/survey/table1_scores.csv",
-        table=report("results/survey/table1.csv", caption="report/table1.rst",
+        table=traced_report("results/survey/table1.csv", caption="report/table1.rst",
                      category="Survey"),
         pdf="results/survey/figure11.pdf",
-        png=report("results/survey/figure11.png", caption="report/figure11.rst",
+        png=traced_report("results/survey/figure11.png", caption="report/figure11.rst",
                    category="Survey"),
     params:
         settings=plan.method_settings(config, "human_likeness"),
-        device=config["device"],
     log:
         "logs/survey/table1.log",
     threads: config["torch_threads"]
     resources:
         mem_mb=4000,
-        gpu=1,
+        gpu=GPU,
     conda:
         "../../envs/xai.yaml"
     script:
@@ -54,13 +53,12 @@ use rule evaluate_attributions as survey_perturbation with:
         **dataset_files(SURVEY["classifier"]["dataset"], splits=["test"]),
     output:
         scores="results/survey/perturbation_scores.csv",
-        summary=report("results/survey/perturbation.csv", caption="report/perturbation.rst",
+        summary=traced_report("results/survey/perturbation.csv", caption="report/perturbation.rst",
                        category="Survey"),
         pdf="results/survey/perturbation_maps.pdf",
         png="results/survey/perturbation_maps.png",
     params:
         evaluation=plan.method_settings(config, "perturbation"),
-        device=config["device"],
     log:
         "logs/survey/perturbation.log",
 
@@ -71,14 +69,13 @@ use rule sanity_checks as survey_sanity_checks with:
         permuted=SURVEY_PERMUTED,
         **dataset_files(SURVEY["classifier"]["dataset"], splits=["test"]),
     output:
-        table=report("results/survey/sanity.csv", caption="report/sanity.rst",
+        table=traced_report("results/survey/sanity.csv", caption="report/sanity.rst",
                      category="Survey"),
         pdf="results/survey/sanity.pdf",
-        png=report("results/survey/sanity.png", caption="report/sanity.rst",
+        png=traced_report("results/survey/sanity.png", caption="report/sanity.rst",
                    category="Survey"),
     params:
         sanity=plan.method_settings(config, "sanity"),
-        device=config["device"],
     log:
         "logs/survey/sanity.log",
 
@@ -87,7 +84,7 @@ rule survey_figure6:
     """Fig. 6: one ReLU passed backwards by gradient, DeconvNet and guided backprop."""
     output:
         pdf="results/survey/figure6.pdf",
-        png=report("results/survey/figure6.png", caption="report/figure6.rst",
+        png=traced_report("results/survey/figure6.png", caption="report/figure6.rst",
                    category="Survey"),
     log:
         "logs/survey/figure6.log",
@@ -104,18 +101,17 @@ rule survey_photo_figure:
         weights=download_inputs(config, config["pretrained"][SURVEY["photos"]["model"]]),
     output:
         pdf="results/survey/figure{number}.pdf",
-        png=report("results/survey/figure{number}.png",
+        png=traced_report("results/survey/figure{number}.png",
                    caption="report/photo_figure.rst", category="Survey"),
     wildcard_constraints:
         number="7|8",
     params:
         photos=SURVEY["photos"] | {"weights": config["pretrained"][SURVEY["photos"]["model"]]},
-        device=config["device"],
     log:
         "logs/survey/figure{number}.log",
     threads: config["torch_threads"]
     resources:
-        gpu=1,
+        gpu=GPU,
     conda:
         "../../envs/xai.yaml"
     script:
@@ -129,16 +125,15 @@ rule survey_figure10:
         **dataset_files(SURVEY["classifier"]["dataset"], splits=["test"]),
     output:
         pdf="results/survey/figure10.pdf",
-        png=report("results/survey/figure10.png", caption="report/figure10.rst",
+        png=traced_report("results/survey/figure10.png", caption="report/figure10.rst",
                    category="Survey"),
     params:
         settings=SURVEY["figure10"],
-        device=config["device"],
     log:
         "logs/survey/figure10.log",
     threads: config["torch_threads"]
     resources:
-        gpu=1,
+        gpu=GPU,
     conda:
         "../../envs/xai.yaml"
     script:
@@ -152,19 +147,18 @@ rule survey_photo_agreement:
         weights=download_inputs(config, config["pretrained"][SURVEY["photos"]["model"]]),
     output:
         scores="results/survey/photo_agreement_scores.csv",
-        table=report("results/survey/photo_agreement.csv",
+        table=traced_report("results/survey/photo_agreement.csv",
                      caption="report/photo_agreement.rst", category="Survey"),
         pdf="results/survey/photo_agreement.pdf",
-        png=report("results/survey/photo_agreement.png",
+        png=traced_report("results/survey/photo_agreement.png",
                    caption="report/photo_agreement.rst", category="Survey"),
     params:
         settings=plan.photo_agreement_settings(config),
-        device=config["device"],
     log:
         "logs/survey/photo_agreement.log",
     threads: config["torch_threads"]
     resources:
-        gpu=1,
+        gpu=GPU,
     conda:
         "../../envs/xai.yaml"
     script:
@@ -177,16 +171,15 @@ rule survey_timing:
         weights=SURVEY_CLASSIFIER,
         **dataset_files(SURVEY["classifier"]["dataset"], splits=["test"]),
     output:
-        table=report("results/survey/timing.csv", caption="report/timing.rst",
+        table=traced_report("results/survey/timing.csv", caption="report/timing.rst",
                      category="Survey"),
     params:
         settings=plan.method_settings(config, "timing"),
-        device=config["device"],
     log:
         "logs/survey/timing.log",
     threads: config["torch_threads"]
     resources:
-        gpu=1,
+        gpu=GPU,
     conda:
         "../../envs/xai.yaml"
     script:
@@ -201,7 +194,7 @@ rule survey_claims:
         sanity="results/survey/sanity.csv",
         timing="results/survey/timing.csv",
     output:
-        table=report("results/survey/claims.csv", caption="report/claims.rst",
+        table=traced_report("results/survey/claims.csv", caption="report/claims.rst",
                      category="Survey"),
     params:
         sanity_pass_below=SURVEY["sanity_pass_below"],

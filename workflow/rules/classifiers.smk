@@ -18,13 +18,12 @@ rule train_classifier:
     params:
         training=lambda wildcards: training_settings(config, wildcards.dataset,
                                                     wildcards.arch),
-        device=config["device"],
     log:
         "logs/models/{dataset}/{arch}/seed{seed}.log",
     threads: config["torch_threads"]
     resources:
         mem_mb=4000,
-        gpu=1,
+        gpu=GPU,
     conda:
         "../../envs/xai.yaml"
     script:
@@ -39,7 +38,7 @@ rule accuracy_table:
             for run in classifier_runs(config)
         ],
     output:
-        table=report(
+        table=traced_report(
             "results/models/accuracy.csv",
             caption="../report/accuracy_table.rst",
             category="Classifiers",
@@ -62,16 +61,17 @@ rule prediction_figure:
         test="resources/data/{dataset}/test.npz",
     output:
         pdf="results/models/figures/predictions_{dataset}_{arch}_seed{seed}.pdf",
-        png=report(
+        png=traced_report(
             "results/models/figures/predictions_{dataset}_{arch}_seed{seed}.png",
             caption="../report/prediction_figure.rst",
             category="Classifiers",
             subcategory="{dataset}",
         ),
-    params:
-        device=config["device"],
     log:
         "logs/models/figures/predictions_{dataset}_{arch}_seed{seed}.log",
+    threads: config["torch_threads"]
+    resources:
+        gpu=GPU,
     conda:
         "../../envs/xai.yaml"
     script:
@@ -100,7 +100,7 @@ rule imagenet_predictions:
         **dataset_files("photos", splits=["test"]),
         weights=lambda wildcards: download_inputs(config, config["pretrained"][wildcards.model]),
     output:
-        table=report(
+        table=traced_report(
             "results/models/photos/{model}/top5.csv",
             caption="../report/imagenet_predictions.rst",
             category="Classifiers",

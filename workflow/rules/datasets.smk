@@ -10,7 +10,7 @@ rule make_dataset:
         sources=dataset_sources,
     output:
         **dataset_files("{dataset}"),
-        preview=report(
+        preview=traced_report(
             "resources/data/{dataset}/preview.png",
             caption="../report/dataset_preview.rst",
             category="Datasets",
@@ -35,7 +35,7 @@ rule make_test_dataset:
         sources=dataset_sources,
     output:
         **dataset_files("{dataset}", splits=["test"]),
-        preview=report(
+        preview=traced_report(
             "resources/data/{dataset}/preview.png",
             caption="../report/test_dataset_preview.rst",
             category="Datasets",

@@ -1,4 +1,4 @@
-"""Every attribution method and metric exercised on one trained classifier (issue 4).
+"""Every attribution method and metric exercised on one trained classifier.
 
 The classifier is the configured ``attribution_evaluation`` pair; the wildcards
 let any trained (dataset, arch, seed) be evaluated the same way by name.
@@ -17,7 +17,6 @@ use rule train_classifier as train_permuted_classifier with:
     params:
         training=lambda wildcards: training_settings(config, wildcards.dataset,
                                                     wildcards.arch),
-        device=config["device"],
         permute_labels=True,
     log:
         "logs/models/{dataset}/{arch}/permuted_seed{seed}.log",
@@ -30,13 +29,13 @@ rule evaluate_attributions:
         **dataset_files("{dataset}", splits=["test"]),
     output:
         scores="results/explain/{dataset}_{arch}_seed{seed}/scores.csv",
-        summary=report(
+        summary=traced_report(
             "results/explain/{dataset}_{arch}_seed{seed}/summary.csv",
             caption="../report/attribution_summary.rst",
             category="Attribution methods",
         ),
         pdf="results/explain/{dataset}_{arch}_seed{seed}/maps.pdf",
-        png=report(
+        png=traced_report(
             "results/explain/{dataset}_{arch}_seed{seed}/maps.png",
             caption="../report/attribution_maps.rst",
             category="Attribution methods",
@@ -44,13 +43,12 @@ rule evaluate_attributions:
     params:
         evaluation={key: EVALUATION[key]
                     for key in ("seed", "images", "methods", "method_params", "metrics")},
-        device=config["device"],
     log:
         "logs/explain/{dataset}_{arch}_seed{seed}/evaluate.log",
     threads: config["torch_threads"]
     resources:
         mem_mb=4000,
-        gpu=1,
+        gpu=GPU,
     conda:
         "../../envs/xai.yaml"
     script:
@@ -67,13 +65,13 @@ rule sanity_checks:
         permuted="results/models/{dataset}/{arch}/permuted_seed{seed}.pt",
         **dataset_files("{dataset}", splits=["test"]),
     output:
-        table=report(
+        table=traced_report(
             "results/explain/{dataset}_{arch}_seed{seed}/sanity.csv",
             caption="../report/sanity_checks.rst",
             category="Attribution methods",
         ),
         pdf="results/explain/{dataset}_{arch}_seed{seed}/sanity.pdf",
-        png=report(
+        png=traced_report(
             "results/explain/{dataset}_{arch}_seed{seed}/sanity.png",
             caption="../report/sanity_checks.rst",
             category="Attribution methods",
@@ -81,13 +79,12 @@ rule sanity_checks:
     params:
         sanity={"seed": EVALUATION["seed"], "method_params": EVALUATION["method_params"],
                 **EVALUATION["sanity"]},
-        device=config["device"],
     log:
         "logs/explain/{dataset}_{arch}_seed{seed}/sanity.log",
     threads: config["torch_threads"]
     resources:
         mem_mb=4000,
-        gpu=1,
+        gpu=GPU,
     conda:
         "../../envs/xai.yaml"
     script:
