@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 CORES ?= all
 
-.PHONY: reproduce test browser report lint clean paper-miniature
+.PHONY: reproduce test browser slurm report lint clean paper-miniature
 
 $(INSTALLED): requirements.txt requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -19,7 +19,7 @@ reproduce: $(INSTALLED)
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/snakemake --cores $(CORES)
 
 ## Run the test suite (unit tests, workflow dry-runs, end-to-end runs).
-test: $(INSTALLED) browser
+test: $(INSTALLED) browser slurm
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest
 
 ## Debian's Chromium and ChromeDriver for the PV survey-kit test (installed when root with apt;
@@ -29,6 +29,17 @@ browser:
 	elif command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
 		apt-get update -qq && apt-get install -y -qq chromium chromium-driver >/dev/null; \
 	else echo "chromium/chromedriver missing: install them to run tests/test_pv_browser.py"; fi
+
+## Debian's SLURM daemons, client and munge for the cluster test, which starts a one-node
+## cluster on 127.0.0.1 (installed when root with apt; otherwise tests/test_slurm.py is
+## skipped, except under CI, where it fails).
+slurm:
+	@if command -v sbatch >/dev/null && [ -x /usr/sbin/slurmctld ] && [ -x /usr/sbin/slurmd ] \
+		&& [ -x /usr/sbin/munged ]; then :; \
+	elif command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			slurmctld slurmd slurm-client munge >/dev/null; \
+	else echo "SLURM missing: install slurmctld, slurmd and munge to run tests/test_slurm.py"; fi
 
 ## The paper miniature: config/paper.yaml at small counts on fabricated sources served on
 ## 127.0.0.1, in a copy under .miniature-run/; prints each rule's time and peak memory with its
