@@ -38,7 +38,8 @@ if reason := _unavailable():
 
 PROFILE = ["--profile", "profiles/slurm", "--configfile", "tests/tiny.yaml"]
 MODEL = "results/models/peppers/simple/seed0.pt"
-PREVIEW = "resources/data/cars/preview.png"
+FIGURES = ["results/models/figures/predictions_peppers_simple_seed0.png",
+           "results/survey/figure6.png"]
 # A run must end, failed or not, instead of waiting on SLURM: far longer than its jobs take.
 WITHIN_SECONDS = 400
 
@@ -55,11 +56,11 @@ def cluster(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def built(cluster, pristine_copy, tmp_path_factory):
-    """A copy in which a classifier (its dataset, its training) and a second dataset's
-    preview were built through the SLURM profile."""
+    """A copy in which a classifier's figure (its dataset, its training, the figure) and
+    another figure were built through the SLURM profile."""
     copy = shutil.copytree(pristine_copy, tmp_path_factory.mktemp("on-slurm") / "copy",
                            symlinks=True)
-    snakemake([MODEL, PREVIEW, *PROFILE], copy, timeout=WITHIN_SECONDS)
+    snakemake([*FIGURES, *PROFILE], copy, timeout=WITHIN_SECONDS)
     return copy
 
 
@@ -80,7 +81,7 @@ def test_the_shipped_profile_builds_a_target_on_the_default_partition(built):
     """As shipped: no partition named (the cluster's default one is "main"), no account,
     no accounting storage, and no GPU asked for under the default device."""
     jobs = {record(built, path)["execution"]["slurm_job_id"]
-            for path in (MODEL, "resources/data/peppers/manifest.json", PREVIEW)}
+            for path in (MODEL, "resources/data/peppers/manifest.json", *FIGURES)}
     assert None not in jobs
     known = slurm_jobs()
     assert jobs <= set(known)
@@ -93,11 +94,10 @@ def test_the_shipped_profile_builds_a_target_on_the_default_partition(built):
 
 
 def test_small_jobs_share_one_slurm_job(built):
-    """Both datasets were built in one SLURM job (the profile's group "datasets")."""
-    peppers = record(built, "resources/data/peppers/manifest.json")["execution"]
-    cars = record(built, PREVIEW)["execution"]
-    assert peppers["slurm_job_id"] == cars["slurm_job_id"]
-    assert slurm_jobs()[peppers["slurm_job_id"]]["Comment"].startswith("rule_datasets_")
+    """Both figures were drawn in one SLURM job (the profile's group "figures")."""
+    jobs = {record(built, figure)["execution"]["slurm_job_id"] for figure in FIGURES}
+    assert len(jobs) == 1
+    assert slurm_jobs()[jobs.pop()]["Comment"].startswith("rule_figures_")
 
 
 def test_lineage_verifies_what_slurm_built(built):
@@ -106,7 +106,7 @@ def test_lineage_verifies_what_slurm_built(built):
 
 
 def test_running_locally_after_slurm_reruns_nothing(built):
-    result = snakemake(["-n", MODEL, PREVIEW, "--configfile", "tests/tiny.yaml"], built)
+    result = snakemake(["-n", *FIGURES, "--configfile", "tests/tiny.yaml"], built)
     assert "Nothing to be done" in result.stdout + result.stderr
 
 
