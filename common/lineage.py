@@ -4,6 +4,8 @@
 - ``verify``: re-hash every recorded output and input; list each mismatch (exit 1).
 - ``stale``: outputs whose recorded code or inputs no longer match the tree,
   directly or through an upstream output that is stale.
+- ``timings``: a Markdown table of where a run's time went, per rule, from the
+  jobs' recorded clocks (the benchmark tables of docs/benchmarks.md).
 
 A broken record (truncated, not JSON) is named in each command's report, and the
 audit goes on with the others; ``show`` and ``verify`` then exit 1.
@@ -16,6 +18,7 @@ does that against the current configuration.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import functools
 import json
 import sys
@@ -24,7 +27,13 @@ from typing import Any
 
 from common import PROJECT_ROOT
 from common.io import sha256_file, sha256_path
-from common.provenance import BrokenRecord, output_of, read_all_records, read_record
+from common.provenance import (
+    BrokenRecord,
+    job_records,
+    output_of,
+    read_all_records,
+    read_record,
+)
 
 
 @functools.cache
@@ -151,6 +160,52 @@ def stale() -> dict[str, list[str]]:
     return {output: list(reasons(output)) for output in sorted(audited) if reasons(output)}
 
 
+def rule_timings(records: list[dict]) -> list[dict[str, Any]]:
+    """Per rule, slowest first: jobs, summed job seconds (the job's own clock, from its
+    ``with Job`` to its record), summed process seconds (from the process's start, so with
+    imports and W&B; absent in records older than that field) and the longest job."""
+    rows: dict[str, dict[str, Any]] = {}
+    for record in job_records(records):
+        row = rows.setdefault(record["rule"], {"rule": record["rule"], "jobs": 0, "seconds": 0.0,
+                                               "process_seconds": 0.0, "longest": 0.0})
+        process = record.get("execution", {}).get("process_seconds")
+        row["jobs"] += 1
+        row["seconds"] += record["wall_seconds"]
+        row["process_seconds"] = (None if process is None or row["process_seconds"] is None
+                                  else row["process_seconds"] + process)
+        row["longest"] = max(row["longest"], record["wall_seconds"])
+    return sorted(rows.values(), key=lambda row: (-row["seconds"], row["rule"]))
+
+
+def run_span(records: list[dict]) -> float:
+    """Seconds from the first job's start to the last job's end (Snakemake's own start-up
+    and its work between jobs included, set-up and the first job's imports not)."""
+    started = min(dt.datetime.fromisoformat(record["started"]) for record in records)
+    finished = max(dt.datetime.fromisoformat(record["finished"]) for record in records)
+    return (finished - started).total_seconds()
+
+
+def timings_markdown(records: list[dict]) -> str:
+    """:func:`rule_timings` as a Markdown table with a total line and the run's span."""
+    rows = rule_timings(records)
+    total = sum(row["seconds"] for row in rows)
+
+    def process(value):
+        return "" if value is None else f"{value:.0f}"
+
+    lines = ["| rule | jobs | job s | share | longest job s | process s |",
+             "|---|---:|---:|---:|---:|---:|"]
+    lines += [f"| {row['rule']} | {row['jobs']} | {row['seconds']:.0f} | "
+              f"{100 * row['seconds'] / total:.1f} % | {row['longest']:.0f} | "
+              f"{process(row['process_seconds'])} |" for row in rows]
+    processes = [row["process_seconds"] for row in rows]
+    all_process = None if None in processes else sum(processes)
+    lines.append(f"| all | {sum(row['jobs'] for row in rows)} | {total:.0f} | 100 % | | "
+                 f"{process(all_process)} |")
+    lines.append(f"\nFirst job's start to last job's end: {run_span(records):.0f} s.")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m common.lineage", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -160,6 +215,7 @@ def main(argv: list[str] | None = None) -> int:
     show_parser.add_argument("output", help="path of an output, relative to the working directory")
     commands.add_parser("verify", help="re-hash recorded inputs and outputs")
     commands.add_parser("stale", help="list outputs whose code or inputs changed")
+    commands.add_parser("timings", help="per-rule time of the recorded jobs (Markdown)")
     args = parser.parse_args(argv)
 
     if args.command == "show":
@@ -181,6 +237,15 @@ def main(argv: list[str] | None = None) -> int:
         if not args.json and not mismatches:
             print("all recorded inputs and outputs match")
         return 1 if mismatches else 0
+    if args.command == "timings":
+        records, broken = read_all_records()
+        for error in broken:
+            print(f"BROKEN {error}", file=sys.stderr)
+        if not records:
+            parser.error("no provenance records under results/provenance: run the workflow first")
+        print(json.dumps(rule_timings(records), indent=2) if args.json
+              else timings_markdown(records))
+        return 1 if broken else 0
     found = stale()
     if args.json:
         print(json.dumps(found, indent=2))

@@ -82,6 +82,18 @@ def read_all_records(workdir: Path | None = None) -> tuple[list[dict], list[Brok
     return records, broken
 
 
+def job_records(records: list[dict]) -> list[dict]:
+    """One record per job: a job with several outputs wrote one record for each, which
+    differ only in ``output``; jobs are told apart by rule and wildcards."""
+    seen, jobs = set(), []
+    for record in records:
+        job = (record["rule"], json.dumps(record.get("wildcards", {}), sort_keys=True))
+        if job not in seen:
+            seen.add(job)
+            jobs.append(record)
+    return jobs
+
+
 def write_records(job: dict[str, Any], outputs: list[str]) -> None:
     """Write one record per output, each carrying the whole job and its own hash."""
     hashes = {output: sha256_path(output) for output in outputs}

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import psutil
 
 from common import PROJECT_ROOT, budget, download, memory, provenance
 from common.io import atomic_path
@@ -290,12 +291,14 @@ class Job:
 
     def _execution_record(self) -> dict[str, Any]:
         """How the job ran, not what it computed: the machine and, under SLURM, the job's id
-        there; the memory budget, the torch threads, and the peak memory (resident set since
-        the job started, and CUDA allocations)."""
+        there; the seconds since its process started (imports and W&B included, which
+        ``wall_seconds`` leaves out); the memory budget, the torch threads, and the peak
+        memory (resident set since the job started, and CUDA allocations)."""
         torch = sys.modules.get("torch")  # jobs that never imported torch do not pay for it
         peak_rss = memory.peak_rss_mib() if memory.peak_rss_supported() else None
         peak_cuda = memory.peak_cuda_mib() if torch else None
         return {"host": socket.gethostname(),
+                "process_seconds": round(time.time() - psutil.Process().create_time(), 3),
                 "slurm_job_id": os.environ.get("SLURM_JOB_ID"),
                 "images_per_pass": budget.images_per_pass(),
                 "threads": torch.get_num_threads() if torch else None,

@@ -59,3 +59,36 @@ def test_a_record_without_the_audited_keys_is_broken(tree):
     provenance.record_path("results/good.txt").write_text("{}")
     with pytest.raises(provenance.BrokenRecord, match="missing output"):
         provenance.read_record("results/good.txt")
+
+
+def _timed(rule: str, wildcards: dict, started: str, finished: str, wall: float,
+           process: float | None) -> dict:
+    return {"rule": rule, "wildcards": wildcards, "started": started, "finished": finished,
+            "wall_seconds": wall, "execution": {"process_seconds": process}}
+
+
+def test_timings_count_each_job_once_and_span_the_run(tmp_path, monkeypatch, capsys):
+    """Known answer: a job with two outputs wrote two records and counts once; rules are
+    ordered by their summed seconds; the span runs from the first start to the last end."""
+    monkeypatch.chdir(tmp_path)
+    jobs = [(_timed("train", {"data": "a"}, "2026-01-01T00:00:00+00:00",
+                    "2026-01-01T00:01:40+00:00", 100.0, 103.0), ["m/a.pt", "m/a.json"]),
+            (_timed("train", {"data": "b"}, "2026-01-01T00:00:00+00:00",
+                    "2026-01-01T00:00:50+00:00", 50.0, 52.5), ["m/b.pt"]),
+            (_timed("figure", {}, "2026-01-01T00:01:41+00:00",
+                    "2026-01-01T00:02:00+00:00", 19.0, None), ["f.pdf"])]
+    for job, outputs in jobs:
+        for output in outputs:
+            provenance.write_json(provenance.record_path(output),
+                                  {**job, "output": output, "output_sha256": "0", "inputs": [],
+                                   "code": {}})
+    rows = lineage.rule_timings(provenance.read_all_records()[0])
+    assert [(row["rule"], row["jobs"], row["seconds"], row["longest"], row["process_seconds"])
+            for row in rows] == [("train", 2, 150.0, 100.0, 155.5), ("figure", 1, 19.0, 19.0, None)]
+    assert lineage.run_span(provenance.read_all_records()[0]) == 120.0
+    assert lineage.main(["timings"]) == 0
+    printed = capsys.readouterr().out
+    assert "| train | 2 | 150 | 88.8 % | 100 | 156 |" in printed
+    assert "| figure | 1 | 19 | 11.2 % | 19 |  |" in printed
+    assert "| all | 3 | 169 | 100 % | |  |" in printed
+    assert "last job's end: 120 s" in printed

@@ -24,7 +24,6 @@ import argparse
 import contextlib
 import functools
 import http.server
-import json
 import math
 import shutil
 import subprocess
@@ -40,6 +39,7 @@ import yaml
 from common import PROJECT_ROOT
 from common.config import layered
 from common.miniature import sources
+from common.provenance import job_records, read_all_records
 
 PAPER = "config/paper.yaml"
 MINIATURE = "config/paper_mini.yaml"
@@ -275,13 +275,7 @@ def rule_table(workdir: Path) -> list[dict[str, Any]]:
     and the summed seconds extrapolated to the paper's counts."""
     paper, mini = scale_configs(workdir)
     rows: dict[str, dict[str, Any]] = {}
-    seen = set()
-    for path in sorted((workdir / "results" / "provenance").rglob("*.json")):
-        record = json.loads(path.read_text())
-        job = (record["rule"], json.dumps(record["wildcards"], sort_keys=True))
-        if job in seen:  # one record per output; a job with several outputs counts once
-            continue
-        seen.add(job)
+    for record in job_records(read_all_records(workdir)[0]):
         row = rows.setdefault(record["rule"], {"rule": record["rule"], "jobs": 0, "seconds": 0.0,
                                                "peak_rss_mib": 0.0, "peak_cuda_mib": None,
                                                "paper_seconds": 0.0})
