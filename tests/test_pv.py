@@ -10,9 +10,10 @@ import pytest
 import torch
 from scipy import stats
 
-from common import PROJECT_ROOT
+from common import PROJECT_ROOT, budget
 from common.io import sha256_file
 from common.models import ARCHITECTURES, build_classifier
+from common.models.train import epoch_generator
 from papers.pv import study
 from papers.pv.decoder import (
     ENCODER_ARCHITECTURES,
@@ -21,10 +22,11 @@ from papers.pv.decoder import (
     LossWeights,
     decoder_stages,
     loss_terms,
+    total_loss,
 )
 from papers.pv.perception import explain_top_class, normalised_saliency, perception_visualisation
 from papers.pv.survey_kit import CANT_TELL, question_pools, select_questions, simulate_scores
-from papers.pv.training import DecoderSettings, decoder_kwargs, train_decoder
+from papers.pv.training import DecoderSettings, decoder_kwargs, encoded, train_decoder
 
 SCORES = PROJECT_ROOT / "papers/pv/data/participant_scores.csv"
 SIZE = 32
@@ -110,6 +112,49 @@ def test_decoder_training_leaves_the_encoder_unchanged_and_dsim_reaches_the_deco
     assert all(torch.equal(before[name], after[name]) for name in before)
     assert any(not torch.equal(start[name], value) for name, value in decoder.state_dict().items()
                if name.endswith("weight"))
+
+
+def _one_epoch_encoding_every_batch(encoder, decoder, images, settings, seed):
+    """One epoch as written before the features were encoded once per run: E(x) of each
+    batch recomputed under no_grad (the reference the cached features must match)."""
+    optimiser = torch.optim.Adam(decoder.parameters(), lr=settings.learning_rate)
+    decoder.train()
+    order = torch.randperm(len(images), generator=epoch_generator(seed, 0))
+    for start in range(0, len(order), settings.batch_size):
+        x = images[order[start:start + settings.batch_size]]
+        with torch.no_grad():
+            features = encoder(x)
+        loss = total_loss(loss_terms(encoder, decoder(features), x, features), settings.weights)
+        optimiser.zero_grad(set_to_none=True)
+        loss.backward()
+        optimiser.step()
+
+
+def test_features_encoded_once_equal_those_of_each_batch(classifier, tmp_path, monkeypatch):
+    encoder = Encoder(classifier)
+    images = torch.rand(10, 3, SIZE, SIZE)
+    monkeypatch.setattr(budget, "_images_per_pass", 3)  # chunks unlike any training batch
+    cached = encoded(encoder, images, "cpu")
+    assert len(cached) == len(images)
+    for index in range(len(images)):
+        assert torch.allclose(cached[index], encoder(images[index:index + 1])[0], atol=1e-6)
+    torch.manual_seed(1)
+    reference = _decoder(encoder)
+    torch.manual_seed(1)
+    trained = _decoder(encoder)
+    _one_epoch_encoding_every_batch(encoder, reference, images, _settings(1), seed=0)
+    train_decoder(encoder, trained, images, _settings(1), 0, "cpu", tmp_path / "c.ckpt")
+    # A transposed convolution's bias feeds batch norm, which subtracts it again: its gradient
+    # is zero up to rounding, which Adam scales to full steps, and the running mean follows.
+    # Neither changes what the decoder computes on a batch (batch norm removes the bias); in
+    # eval mode the running mean lags the bias, a difference of rounding's making as well.
+    degenerate = ("0.bias", "1.running_mean")
+    for name, value in reference.state_dict().items():
+        if not name.endswith(degenerate):
+            assert torch.allclose(value, trained.state_dict()[name], atol=1e-6), name
+    with torch.no_grad():
+        assert torch.allclose(reference(cached), trained(cached), atol=1e-5)
+        assert torch.allclose(reference.eval()(cached), trained.eval()(cached), atol=1e-3)
 
 
 def test_resumed_decoder_training_continues_the_same_run(classifier, tmp_path):

@@ -59,9 +59,10 @@ def train_decoder(encoder: Encoder, decoder: Decoder, images: torch.Tensor,
     identity = {"settings": asdict(settings), "seed": seed, "data": data_digest(images),
                 "format": CHECKPOINT_FORMAT}
     history = resume(checkpoint, identity, decoder, optimiser)
+    features = encoded(encoder, images, device) if len(history) < settings.epochs else None
     for epoch in tqdm(range(len(history), settings.epochs), desc="decoder epochs",
                       initial=len(history), total=settings.epochs, mininterval=2):
-        record = _train_epoch(encoder, decoder, optimiser, images, settings,
+        record = _train_epoch(encoder, decoder, optimiser, images, features, settings,
                               epoch_generator(seed, epoch), device)
         history.append({"epoch": epoch + 1, **record})
         save_checkpoint(checkpoint, identity, history, decoder, optimiser)
@@ -70,16 +71,28 @@ def train_decoder(encoder: Encoder, decoder: Decoder, images: torch.Tensor,
     return history
 
 
-def _train_epoch(encoder, decoder, optimiser, images, settings: DecoderSettings, generator,
-                 device) -> dict:
+@torch.no_grad()
+def encoded(encoder: Encoder, images: torch.Tensor, device: str) -> torch.Tensor:
+    """E(x) of every image, on ``images``' device, in chunks that fit the memory budget.
+
+    The encoder is frozen and in eval mode and the images are not augmented, so each
+    image's features are the same in every epoch: computed once, not once per epoch.
+    Batch norm uses running statistics, so a chunk's features do not depend on which
+    images share it (up to the rounding of a batched convolution).
+    """
+    encoder.to(device)
+    return budget.batched(lambda x: encoder(x.to(device)).to(images.device), images)
+
+
+def _train_epoch(encoder, decoder, optimiser, images, features, settings: DecoderSettings,
+                 generator, device) -> dict:
     decoder.train()
     sums: dict[str, float] = {}
     order = torch.randperm(len(images), generator=generator)
     for start in range(0, len(order), settings.batch_size):
-        x = images[order[start:start + settings.batch_size]].to(device)
-        with torch.no_grad():
-            features = encoder(x)
-        terms = loss_terms(encoder, decoder(features), x, features)
+        batch = order[start:start + settings.batch_size]
+        x, z = images[batch].to(device), features[batch].to(device)
+        terms = loss_terms(encoder, decoder(z), x, z)
         loss = total_loss(terms, settings.weights)
         optimiser.zero_grad(set_to_none=True)
         loss.backward()

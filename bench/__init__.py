@@ -1,0 +1,1 @@
+"""Benchmark scripts that compare implementations side by side (never used by tests)."""
