@@ -104,6 +104,27 @@ def dxai_iteration(config: dict) -> tuple[Callable, Callable]:
     return step_with(repeated_encoding), step_with(shared_encoding)
 
 
+def decoder_training_encoding_every_batch(encoder: Encoder, decoder: Decoder,
+                                          images: torch.Tensor, settings: DecoderSettings,
+                                          seed: int = 0) -> None:
+    """PV's decoder training as it was before the features were computed once per run:
+    the frozen encoder's features recomputed under no_grad for every batch of every epoch
+    (the same shuffles and loss as ``train_decoder``; no checkpoints)."""
+    optimiser = torch.optim.Adam(decoder.parameters(), lr=settings.learning_rate)
+    decoder.train()
+    for epoch in range(settings.epochs):
+        order = torch.randperm(len(images), generator=epoch_generator(seed, epoch))
+        for start in range(0, len(order), settings.batch_size):
+            x = images[order[start:start + settings.batch_size]]
+            with torch.no_grad():
+                features = encoder(x)
+            loss = total_loss(loss_terms(encoder, decoder(features), x, features),
+                              settings.weights)
+            optimiser.zero_grad(set_to_none=True)
+            loss.backward()
+            optimiser.step()
+
+
 def pv_decoder_epochs(config: dict, epochs: int = 3, count: int = 256) -> tuple[Callable, Callable]:
     """``epochs`` epochs of decoder training with the paper's loss, features per batch or once."""
     pv, size = config["pv"], config["datasets"]["scenes"]["image_size"]
@@ -118,19 +139,7 @@ def pv_decoder_epochs(config: dict, epochs: int = 3, count: int = 256) -> tuple[
     folder = Path(tempfile.mkdtemp(prefix="hot-paths-"))
 
     def per_batch():
-        decoder = Decoder(**kwargs)
-        optimiser = torch.optim.Adam(decoder.parameters(), lr=settings.learning_rate)
-        for epoch in range(epochs):
-            order = torch.randperm(count, generator=epoch_generator(0, epoch))
-            for start in range(0, count, settings.batch_size):
-                x = images[order[start:start + settings.batch_size]]
-                with torch.no_grad():
-                    features = encoder(x)
-                loss = total_loss(loss_terms(encoder, decoder(features), x, features),
-                                  settings.weights)
-                optimiser.zero_grad(set_to_none=True)
-                loss.backward()
-                optimiser.step()
+        decoder_training_encoding_every_batch(encoder, Decoder(**kwargs), images, settings)
 
     def once_per_run():
         checkpoint = folder / "decoder.checkpoint"

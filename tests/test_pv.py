@@ -10,10 +10,10 @@ import pytest
 import torch
 from scipy import stats
 
+from bench.hot_paths import decoder_training_encoding_every_batch
 from common import PROJECT_ROOT, budget
 from common.io import sha256_file
 from common.models import ARCHITECTURES, build_classifier
-from common.models.train import epoch_generator
 from papers.pv import study
 from papers.pv.decoder import (
     ENCODER_ARCHITECTURES,
@@ -22,7 +22,6 @@ from papers.pv.decoder import (
     LossWeights,
     decoder_stages,
     loss_terms,
-    total_loss,
 )
 from papers.pv.perception import explain_top_class, normalised_saliency, perception_visualisation
 from papers.pv.survey_kit import CANT_TELL, question_pools, select_questions, simulate_scores
@@ -114,22 +113,6 @@ def test_decoder_training_leaves_the_encoder_unchanged_and_dsim_reaches_the_deco
                if name.endswith("weight"))
 
 
-def _one_epoch_encoding_every_batch(encoder, decoder, images, settings, seed):
-    """One epoch as written before the features were encoded once per run: E(x) of each
-    batch recomputed under no_grad (the reference the cached features must match)."""
-    optimiser = torch.optim.Adam(decoder.parameters(), lr=settings.learning_rate)
-    decoder.train()
-    order = torch.randperm(len(images), generator=epoch_generator(seed, 0))
-    for start in range(0, len(order), settings.batch_size):
-        x = images[order[start:start + settings.batch_size]]
-        with torch.no_grad():
-            features = encoder(x)
-        loss = total_loss(loss_terms(encoder, decoder(features), x, features), settings.weights)
-        optimiser.zero_grad(set_to_none=True)
-        loss.backward()
-        optimiser.step()
-
-
 def test_features_encoded_once_equal_those_of_each_batch(classifier, tmp_path, monkeypatch):
     encoder = Encoder(classifier)
     images = torch.rand(10, 3, SIZE, SIZE)
@@ -142,7 +125,7 @@ def test_features_encoded_once_equal_those_of_each_batch(classifier, tmp_path, m
     reference = _decoder(encoder)
     torch.manual_seed(1)
     trained = _decoder(encoder)
-    _one_epoch_encoding_every_batch(encoder, reference, images, _settings(1), seed=0)
+    decoder_training_encoding_every_batch(encoder, reference, images, _settings(1), seed=0)
     train_decoder(encoder, trained, images, _settings(1), 0, "cpu", tmp_path / "c.ckpt")
     # A transposed convolution's bias feeds batch norm, which subtracts it again: its gradient
     # is zero up to rounding, which Adam scales to full steps, and the running mean follows.
