@@ -6,13 +6,8 @@ Each row times one piece of work both ways in the same process, at the embedded
 configuration's sizes (config/config.yaml), on random inputs and untrained weights
 (speed does not depend on the values), with the workflow's one thread per job:
 
-- DXAI training iteration: the generator's encoder run on the image batch repeated
-  for its two styles (before) or once, its features serving both (after);
 - PV decoder training, three epochs of 256 images: the frozen encoder's features
-  recomputed for every batch (before) or computed once per run (after);
-- CartoonX lambda grids (Fig. 7c on cars' ResNet18, Fig. 8a on EfficientNet-Lite0):
-  one optimisation per lambda (before) or one over the images repeated per lambda
-  (after), at 20 steps instead of the configured 200 (time grows linearly in them).
+  recomputed for every batch (before) or computed once per run (after).
 
 The median of ``repeats`` timed calls after one warm-up, the two ways interleaved so
 that both see the same machine. Prints a Markdown table.
@@ -25,23 +20,13 @@ import statistics
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import replace
 from pathlib import Path
 
 import torch
 
 from common.config import layered
 from common.models import build_classifier
-from common.models.pretrained import efficientnet_lite0
 from common.models.train import epoch_generator
-from papers.cartoonx.rde import (
-    config_from_dict,
-    explain_rde,
-    explain_rde_sweep,
-    representation_for,
-)
-from papers.dxai import training as dxai_training
-from papers.dxai.model import Architecture
 from papers.pv.decoder import Decoder, Encoder, loss_terms, total_loss
 from papers.pv.training import DecoderSettings, decoder_kwargs, train_decoder
 
@@ -61,47 +46,6 @@ def before_and_after(before: Callable[[], object], after: Callable[[], object],
         times[0].append(_seconds(before))
         times[1].append(_seconds(after))
     return statistics.median(times[0]), statistics.median(times[1])
-
-
-def _classifier(config: dict, dataset: str, classes: int) -> torch.nn.Module:
-    size = config["datasets"][dataset]["image_size"]
-    options = config["training"]["resnet18"]["options"]
-    model = build_classifier("resnet18", num_classes=classes, image_size=size, **options)
-    return model.eval()
-
-
-def dxai_iteration(config: dict) -> tuple[Callable, Callable]:
-    """One training iteration with the duplicated batch encoded twice, or once."""
-    dxai, size = config["dxai"], config["datasets"]["peppers"]["image_size"]
-    arch = Architecture(image_size=size, channels=3, classes=2, **dxai["architecture"])
-    settings = dxai_training.Settings.from_config(dxai["training"], dxai["loss_weights"])
-    classifier = _classifier(config, "peppers", 2).requires_grad_(False)
-    torch.manual_seed(0)
-    nets = dxai_training.Networks(arch)
-    optim = dxai_training.optimisers(nets, settings)
-    images, labels = torch.rand(64, 3, size, size), torch.arange(64) % 2
-    batch = dxai_training.draw_batch(images, labels, arch, settings, 0, 0, "cpu")
-    shared_encoding = dxai_training.generate
-
-    def repeated_encoding(nets, batch):
-        styles = nets.mapping(batch.latents, torch.cat([batch.classes, batch.other]))
-        psi = nets.generator(torch.cat([batch.images, batch.images]), styles)
-        psi_own, psi_other = psi.chunk(2)
-        own, other = dxai_training.alpha_blend(psi_own, psi_other, batch.alpha)
-        return {"fakes": torch.cat([own, other]),
-                "fake_classes": torch.cat([batch.classes, batch.other]),
-                "own": own, "other": other, "distinct": psi_own[:, 0]}
-
-    def step_with(generate):
-        def step():
-            dxai_training.generate = generate
-            try:
-                dxai_training.train_step(nets, classifier, batch, optim, settings)
-            finally:
-                dxai_training.generate = shared_encoding
-        return step
-
-    return step_with(repeated_encoding), step_with(shared_encoding)
 
 
 def decoder_training_encoding_every_batch(encoder: Encoder, decoder: Decoder,
@@ -149,39 +93,9 @@ def pv_decoder_epochs(config: dict, epochs: int = 3, count: int = 256) -> tuple[
     return per_batch, once_per_run
 
 
-def cartoonx_grid(config: dict, model: torch.nn.Module, x: torch.Tensor,
-                  grid: list) -> tuple[Callable, Callable]:
-    """CartoonX over a lambda grid: one run per lambda, or one run of the repeated images."""
-    settings = config["cartoonx"]
-    rde = config_from_dict({**settings["rde"], "steps": 20, "progress": False})
-    representation = representation_for("cartoonx", rde)
-
-    def one_per_lambda():
-        for value in grid:
-            explain_rde(model, x, representation, replace(rde, sparsity=value))
-
-    def one_sweep():
-        explain_rde_sweep(model, x, representation, rde, grid)
-
-    return one_per_lambda, one_sweep
-
-
 def hot_paths(config: dict) -> dict[str, Callable[[], tuple[Callable, Callable]]]:
     """Each row's name and how to build its (before, after) pair."""
-    settings = config["cartoonx"]
-    cars_size = config["datasets"]["cars"]["image_size"]
-    sensitivity_size = settings["sensitivity"]["image_size"]
-    return {
-        "DXAI training iteration (batch 8, two styles)": lambda: dxai_iteration(config),
-        "PV decoder, 3 epochs of 256 images (paper loss)": lambda: pv_decoder_epochs(config),
-        "CartoonX Fig. 7c grid, 4 cars images x 3 lambdas (20 steps)": lambda: cartoonx_grid(
-            config, _classifier(config, "cars", 2), torch.rand(4, 3, cars_size, cars_size),
-            settings["lambda_sweep"]["sparsity"]),
-        "CartoonX Fig. 8a grid, 1 photo x 4 lambdas, EfficientNet-Lite0 (20 steps)":
-            lambda: cartoonx_grid(config, efficientnet_lite0().eval(),
-                                  torch.rand(1, 3, sensitivity_size, sensitivity_size),
-                                  settings["sensitivity"]["sparsity"]),
-    }
+    return {"PV decoder, 3 epochs of 256 images (paper loss)": lambda: pv_decoder_epochs(config)}
 
 
 def main() -> None:

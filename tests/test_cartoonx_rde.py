@@ -1,7 +1,5 @@
 """CartoonX and Pixel RDE (papers/cartoonx/rde.py): transform, masks, noise, known answers."""
 
-from dataclasses import replace
-
 import numpy as np
 import pytest
 import pywt
@@ -21,12 +19,9 @@ from papers.cartoonx.rde import (
     config_from_dict,
     distortion,
     expected_distortion,
-    explain_rde,
-    explain_rde_sweep,
     normalised_l1,
     obfuscate,
     pixel_rde,
-    representation_for,
     sample_noise,
 )
 from papers.cartoonx.representations import Pixels, Wavelet
@@ -319,29 +314,6 @@ def test_a_batch_is_explained_as_its_images_one_by_one(method):
         torch.testing.assert_close(together, in_chunks, atol=1e-5, rtol=0)
     torch.testing.assert_close(batch.l1, chunked.l1, atol=1e-5, rtol=0)
     torch.testing.assert_close(batch.distortion, chunked.distortion, atol=1e-5, rtol=1e-5)
-
-
-@pytest.mark.parametrize("method", ["cartoonx", "pixel_rde"])
-@pytest.mark.parametrize("model_and_images", ["patch", "cnn"])
-def test_a_lambda_sweep_in_one_optimisation_equals_one_run_per_lambda(method, model_and_images):
-    x, model = ((patch_images(2, 32, 8, 24), PatchModel(8, 24)) if model_and_images == "patch"
-                else (images(2), tiny_cnn()))
-    config = quick(steps=15)
-    representation = representation_for(method, config)
-    grid = [0.0, 1.0, 20.0]
-    with budget.limited(4):  # six images: the sweep is optimised in chunks too
-        swept = explain_rde_sweep(model, x, representation, config, grid)
-    assert list(swept) == grid
-    for sparsity in grid:
-        alone = explain_rde(model, x, representation, replace(config, sparsity=sparsity))
-        together = swept[sparsity]
-        for mask, single in zip(together.masks, alone.masks, strict=True):
-            torch.testing.assert_close(mask, single, atol=1e-5, rtol=0)
-        torch.testing.assert_close(together.explanation, alone.explanation, atol=1e-5, rtol=0)
-        torch.testing.assert_close(together.l1, alone.l1, atol=1e-5, rtol=0)
-        torch.testing.assert_close(together.distortion, alone.distortion, atol=1e-5, rtol=1e-4)
-        assert torch.equal(together.labels, alone.labels)
-    assert not torch.allclose(swept[0.0].l1[-1], swept[20.0].l1[-1])  # lambda reached each copy
 
 
 def test_same_seed_same_explanation_other_seed_other_explanation():

@@ -310,19 +310,16 @@ def _distortion_estimate(model: nn.Module, problem: _Problem, masks: Sequence[Te
 
 
 def explain_rde(model: nn.Module, x: Tensor, representation: Representation,
-                config: RDEConfig, target: Tensor | int | None = None,
-                sparsity: Tensor | None = None) -> RDEResult:
+                config: RDEConfig, target: Tensor | int | None = None) -> RDEResult:
     """Algorithm 1 on any representation for images x (B, C, H, W) in [0, 1].
 
     ``target``: the class whose output is preserved (default: each image's
-    predicted label). ``sparsity``: lambda k per image (B,), in place of
-    ``config.sparsity``. Seeded by ``config.seed`` through an own generator on the
+    predicted label). Seeded by ``config.seed`` through an own generator on the
     device of x; the model is used in eval mode and left as it came. The images are
     optimised in chunks that fit the memory budget; every chunk sees the same noise
     draws, so an image's explanation does not depend on its chunk.
     """
-    results = [_explain_chunk(model, x[part], representation, config, _part_of(target, part),
-                              _part_of(sparsity, part))
+    results = [_explain_chunk(model, x[part], representation, config, _part_of(target, part))
                for part in budget.image_chunks(len(x))]
     return RDEResult(
         [torch.cat(masks) for masks in zip(*(result.masks for result in results), strict=True)],
@@ -332,43 +329,16 @@ def explain_rde(model: nn.Module, x: Tensor, representation: Representation,
         torch.cat([result.labels for result in results]), representation)
 
 
-def explain_rde_sweep(model: nn.Module, x: Tensor, representation: Representation,
-                      config: RDEConfig, sparsities: Sequence[float]) -> dict[float, RDEResult]:
-    """:func:`explain_rde` of x at each lambda k of ``sparsities`` (``config.sparsity``
-    replaced), as one optimisation of x repeated once per lambda.
-
-    Images are optimised independently and every image of a call sees the same noise
-    draws, so each copy's result is that of its own run (up to the rounding of batched
-    arithmetic); one run of B * lambdas images replaces as many runs of B, passing the
-    model more images at a time.
-    """
-    repeated = x.repeat(len(sparsities), *(1,) * (x.dim() - 1))
-    weights = torch.tensor(sparsities, dtype=x.dtype, device=x.device).repeat_interleave(len(x))
-    swept = explain_rde(model, repeated, representation, config, sparsity=weights)
-    return {value: _images_of(swept, slice(index * len(x), (index + 1) * len(x)))
-            for index, value in enumerate(sparsities)}
-
-
-def _images_of(result: RDEResult, part: slice) -> RDEResult:
-    """The result of the images in ``part``."""
-    return RDEResult([mask[part] for mask in result.masks], result.explanation[part],
-                     result.distortion[:, part], result.l1[:, part], result.labels[part],
-                     result.representation)
-
-
-def _part_of(target: Tensor | float | None, part: slice) -> Tensor | float | None:
-    """The targets (or lambdas) of the images in ``part`` (a per-image tensor is sliced, one
-    value kept)."""
+def _part_of(target: Tensor | int | None, part: slice) -> Tensor | int | None:
+    """The targets of the images in ``part`` (a per-image tensor is sliced, a class kept)."""
     if isinstance(target, Tensor) and target.dim() > 0:
         return target[part]
     return target
 
 
 def _explain_chunk(model: nn.Module, x: Tensor, representation: Representation,
-                   config: RDEConfig, target: Tensor | int | None,
-                   sparsity: Tensor | None) -> RDEResult:
+                   config: RDEConfig, target: Tensor | int | None) -> RDEResult:
     """Algorithm 1 for images that fit the memory budget together (see :func:`explain_rde`)."""
-    weight = config.sparsity if sparsity is None else sparsity
     generator = torch.Generator(device=x.device).manual_seed(config.seed)
     with _frozen(model):
         problem = _prepare(model, x, representation, config.perturbation, target)
@@ -383,7 +353,7 @@ def _explain_chunk(model: nn.Module, x: Tensor, representation: Representation,
             history[0, step] = _distortion_estimate(model, problem, masks, draws,
                                                     representation, config, backward=True)
             l1 = normalised_l1(masks)
-            (weight * l1).sum().backward()
+            (config.sparsity * l1).sum().backward()
             history[1, step] = l1.detach()
             optimiser.step()
             with torch.no_grad():

@@ -208,13 +208,7 @@ def concatenate_per_branch(first: torch.Tensor, second: torch.Tensor,
 
 class BranchedGenerator(nn.Module):
     """x (B, C, H, W) in [-1, 1] and styles (B, style_blocks, style_dim) -> psi (B, branches,
-    C, H, W), one image per branch; sum over branches approximates x.
-
-    ``styles`` may hold k styles per image, (k B, style_blocks, style_dim), as k blocks of B
-    (block j styles every image): psi is then (k B, ...), block j x under style block j.
-    The encoder never sees a style, so it runs once per image and its features serve
-    every style: the same as repeating x k times, at half the encoder's cost for two.
-    """
+    C, H, W), one image per branch; sum over branches approximates x."""
 
     def __init__(self, arch: Architecture):
         super().__init__()
@@ -246,9 +240,6 @@ class BranchedGenerator(nn.Module):
 
     def forward(self, x: torch.Tensor, styles: torch.Tensor) -> torch.Tensor:
         batch, channels, height, width = x.shape
-        copies = len(styles) // batch
-        if copies < 1 or copies * batch != len(styles):
-            raise ValueError(f"{len(styles)} styles for {batch} images: need k styles per image")
         h = self.from_image(x.repeat(1, self.arch.branches, 1, 1))
         stage_inputs, stage_outputs = [], []
         for stage in self.down:
@@ -257,10 +248,6 @@ class BranchedGenerator(nn.Module):
             stage_outputs.append(h)
         for block in self.encode_bottleneck:
             h = block(h)
-        if copies > 1:
-            h, stage_inputs, stage_outputs = (
-                _per_style(h, copies), [_per_style(t, copies) for t in stage_inputs],
-                [_per_style(t, copies) for t in stage_outputs])
         styles = styles.unbind(1)
         split = self.arch.bottleneck
         bottleneck_styles, stage_styles = styles[:split], styles[split:]
@@ -273,12 +260,7 @@ class BranchedGenerator(nn.Module):
                 h = block(concatenate_per_branch(stage_output, h, self.arch.branches), style)
             else:
                 h = block(h, style) + stage_input
-        return self.head(h).view(len(h), self.arch.branches, channels, height, width)
-
-
-def _per_style(features: torch.Tensor, copies: int) -> torch.Tensor:
-    """Encoder features (B, ...) repeated for ``copies`` blocks of styles, (copies B, ...)."""
-    return features.repeat(copies, *(1,) * (features.dim() - 1))
+        return self.head(h).view(batch, self.arch.branches, channels, height, width)
 
 
 class MappingNetwork(nn.Module):

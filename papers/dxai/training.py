@@ -185,7 +185,7 @@ def generate(nets: Networks, batch: Batch) -> dict[str, torch.Tensor]:
     """The blended pair (Eq. 5) from the live generator, with its distinct branch."""
     both = torch.cat([batch.classes, batch.other])
     styles = nets.mapping(batch.latents, both)
-    psi = nets.generator(batch.images, styles)  # both styles of each image, one encoding
+    psi = nets.generator(torch.cat([batch.images, batch.images]), styles)
     psi_own, psi_other = psi.chunk(2)
     own, other = alpha_blend(psi_own, psi_other, batch.alpha)
     return {"fakes": torch.cat([own, other]), "fake_classes": both,

@@ -16,8 +16,6 @@ effect of a setting is measured against. Writes the figure and three tables:
   ordering, the coefficients not kept randomised with each perturbation in turn.
 """
 
-from dataclasses import replace
-
 import pandas as pd
 import torch
 
@@ -26,13 +24,7 @@ from common.tracking import Job
 from papers.cartoonx.agreement import VIEWS, all_pairs, comparison_rows, neighbours
 from papers.cartoonx.evaluation import evaluation_inputs, expected_softmax_l2
 from papers.cartoonx.rate_distortion import distortion_curves, summarise
-from papers.cartoonx.rde import (
-    RDEConfig,
-    config_from_dict,
-    explain_rde,
-    explain_rde_sweep,
-    representation_for,
-)
+from papers.cartoonx.rde import RDEConfig, config_from_dict, explain_rde, representation_for
 
 METHODS = ("cartoonx", "pixel_rde")
 PANELS = {"sparsity": "a", "perturbation": "b", "wavelet": "c", "distortion": "d"}
@@ -68,16 +60,9 @@ def explain_all(model, x, settings) -> tuple[dict, dict, pd.DataFrame]:
     and the scores per variant and image.
 
     A variant equal to the configured run (db3 among the wavelets, say) is
-    computed once: results are cached by method and settings. Each method's lambda
-    grid, panel (a), is one optimisation (``explain_rde_sweep``).
+    computed once: results are cached by method and settings.
     """
     cache = {}
-    for method in METHODS:
-        grid = panel_values(settings, "sparsity")
-        base = variant_config(settings, method, "sparsity", grid[0])
-        swept = explain_rde_sweep(model, x, representation_for(method, base), base, grid)
-        cache.update({(method, replace(base, sparsity=value)): result
-                      for value, result in swept.items()})
 
     def run(method, config):
         if (method, config) not in cache:
