@@ -69,8 +69,10 @@ def decoder_training_encoding_every_batch(encoder: Encoder, decoder: Decoder,
             optimiser.step()
 
 
-def pv_decoder_epochs(config: dict, epochs: int = 3, count: int = 256) -> tuple[Callable, Callable]:
-    """``epochs`` epochs of decoder training with the paper's loss, features per batch or once."""
+def pv_decoder_epochs(config: dict, folder: Path, epochs: int = 3,
+                      count: int = 256) -> tuple[Callable, Callable]:
+    """``epochs`` epochs of decoder training with the paper's loss, features per batch or once
+    (the checkpoint in ``folder``)."""
     pv, size = config["pv"], config["datasets"]["scenes"]["image_size"]
     classifier = build_classifier("resnet18", num_classes=6, image_size=size,
                                   **{**config["training"]["resnet18"]["options"],
@@ -80,7 +82,6 @@ def pv_decoder_epochs(config: dict, epochs: int = 3, count: int = 256) -> tuple[
     settings = DecoderSettings.from_config({**pv["decoder"], "epochs": epochs},
                                            pv["loss_weights"]["paper"])
     kwargs = decoder_kwargs(encoder, size, 3, settings.width_scale)
-    folder = Path(tempfile.mkdtemp(prefix="hot-paths-"))
 
     def per_batch():
         decoder_training_encoding_every_batch(encoder, Decoder(**kwargs), images, settings)
@@ -93,9 +94,10 @@ def pv_decoder_epochs(config: dict, epochs: int = 3, count: int = 256) -> tuple[
     return per_batch, once_per_run
 
 
-def hot_paths(config: dict) -> dict[str, Callable[[], tuple[Callable, Callable]]]:
-    """Each row's name and how to build its (before, after) pair."""
-    return {"PV decoder, 3 epochs of 256 images (paper loss)": lambda: pv_decoder_epochs(config)}
+def hot_paths(config: dict, folder: Path) -> dict[str, Callable[[], tuple[Callable, Callable]]]:
+    """Each row's name and how to build its (before, after) pair (files go to ``folder``)."""
+    return {"PV decoder, 3 epochs of 256 images (paper loss)":
+            lambda: pv_decoder_epochs(config, folder)}
 
 
 def main() -> None:
@@ -107,10 +109,11 @@ def main() -> None:
     config = layered("config/config.yaml")
     print(f"| hot path ({arguments.threads} thread) | before s | after s | after / before |")
     print("|---|---:|---:|---:|")
-    for name, build in hot_paths(config).items():
-        torch.manual_seed(0)
-        before, after = before_and_after(*build(), arguments.repeats)
-        print(f"| {name} | {before:.3f} | {after:.3f} | {after / before:.2f} |", flush=True)
+    with tempfile.TemporaryDirectory(prefix="hot-paths-") as folder:
+        for name, build in hot_paths(config, Path(folder)).items():
+            torch.manual_seed(0)
+            before, after = before_and_after(*build(), arguments.repeats)
+            print(f"| {name} | {before:.3f} | {after:.3f} | {after / before:.2f} |", flush=True)
 
 
 if __name__ == "__main__":
