@@ -35,10 +35,12 @@ def stop_after_first_epoch(record):
         raise Interrupted
 
 
-#: The zoo's architectures at small widths; the VGG-style net and the ResNet with the PV
-#: head draw dropout masks from torch's global generator.
+#: Every architecture of the zoo, at small widths where it has them; the VGG-style net and
+#: the ResNets with the PV head draw dropout masks from torch's global generator.
 SMALL_ZOO = {"simple": {}, "vgg": {"base_width": 4, "dense_width": 16},
-             "resnet18": {"base_width": 4, "feature_norm": True}}
+             "resnet18": {"base_width": 4, "feature_norm": True},
+             "resnet50": {"feature_norm": True},
+             "vit": {"patch_size": 8, "dim": 16, "depth": 1, "heads": 2}}
 
 
 @pytest.mark.parametrize("arch", sorted(SMALL_ZOO))
