@@ -5,8 +5,9 @@
     snakemake --cores all dxai                            # one paper
     snakemake --report report.html                        # HTML report of the last run
 
-The configuration is validated against workflow/schemas/config.schema.yaml
-before any job is planned.
+The configuration is validated against workflow/schemas/config.schema.yaml and
+each paper's own checks (papers/config_checks.py) before any job is planned;
+`python -m papers.config_checks <file>` runs the same checks by hand.
 """
 
 import sys
@@ -19,19 +20,15 @@ min_version("9.0")
 # because Snakemake passes its search path on, in every rule script.
 sys.path.insert(0, workflow.basedir)
 
-from common.config import (  # noqa: E402
-    ConfigError,
-    load_config_file,
-    path_errors,
-    validate_config,
-)
+from common.config import ConfigError, load_config_file, path_errors  # noqa: E402
+from papers.config_checks import validate  # noqa: E402
 
 configfile: "config/config.yaml"
 
 try:
     for path in workflow.configfiles:  # what Snakemake's loader lets pass: a key given twice
         load_config_file(path)
-    validate_config(config)
+    validate(config)  # the shared sections and each paper's own
 except ConfigError as error:
     raise WorkflowError(str(error)) from None
 

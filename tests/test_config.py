@@ -1,8 +1,10 @@
 """The configuration schema rejects malformed values, naming the key, before any job."""
 
+import sys
+
 import pytest
 import yaml
-from conftest import REPO, snakemake
+from conftest import REPO, run, snakemake
 
 from common.config import (
     ConfigError,
@@ -10,8 +12,9 @@ from common.config import (
     merged,
     path_errors,
     training_settings,
-    validate_config,
 )
+from papers.config_checks import main as check_config_files
+from papers.config_checks import validate as validate_config
 
 
 def default_config() -> dict:
@@ -182,6 +185,39 @@ def test_malformed_config_names_the_key(path, value, key):
     assert f"config key '{key}'" in str(caught.value)
 
 
+#: Where docs/reliability.md holds the table of MALFORMED, with the message each case gets.
+TABLE_START = "<!-- every malformed configuration the tests try: python tests/test_config.py -->"
+TABLE_END = "<!-- end of the generated table -->"
+
+
+def malformed_rows() -> list[str]:
+    """MALFORMED as Markdown rows: the case's number, what it sets, the key its error names
+    and the start of that error's line (so the notes show what a user reads)."""
+    rows = ["| # | set | to | the error names | and says |", "|---:|---|---|---|---|"]
+    for number, (path, value, key) in enumerate(MALFORMED, start=1):
+        config = default_config()
+        _set(config, path, value)
+        with pytest.raises(ConfigError) as caught:
+            validate_config(config)
+        line = next(line for line in str(caught.value).splitlines()
+                    if f"config key '{key}'" in line)
+        message = line.split(f"config key '{key}'", 1)[1].lstrip(":").strip()
+        message = message.replace(str(REPO), "<project>")
+        if len(message) > 100:
+            message = message[:99] + "…"
+        shown = "(removed)" if value is KeyError else f"`{value!r}`"
+        rows.append(f"| {number} | `{'.'.join(map(str, path))}` | {shown} | `{key}` | "
+                    f"{message.replace('|', chr(92) + '|') or '(named)'} |")
+    return rows
+
+
+def test_the_reliability_notes_list_every_malformed_configuration_and_its_message():
+    notes = (REPO / "docs" / "reliability.md").read_text()
+    table = notes.split(TABLE_START)[1].split(TABLE_END)[0].strip()
+    assert table == "\n".join(malformed_rows()), \
+        "docs/reliability.md is out of date: paste the table `python tests/test_config.py` prints"
+
+
 @pytest.mark.parametrize(("overlay", "key"), [
     ("training:\n  simple:\n    epochs: many\n", "training.simple.epochs"),
     ("unknown_section: 1\n", "unknown_section"),
@@ -218,6 +254,33 @@ def test_a_config_file_that_is_not_a_mapping_of_unique_keys_is_named(tmp_path, t
     with pytest.raises(ConfigError, match=f"config file {path}") as caught:
         load_config_file(path)
     assert problem in str(caught.value)
+
+
+@pytest.mark.parametrize(("text", "problem"), [
+    ("", "is empty, not a mapping"),  # Snakemake: "must be given as JSON or YAML with keys..."
+    ("a: [1,\n", "expected the node content"),  # Snakemake: "is not valid JSON or YAML"
+])
+def test_the_checker_names_a_config_file_that_snakemake_reports_without_its_name(
+        tmp_path, capsys, text, problem):
+    """Snakemake reads ``--configfile`` before any of the workflow's code runs and names no
+    file when one is empty or unparseable; ``python -m papers.config_checks`` does."""
+    good, bad = tmp_path / "good.yaml", tmp_path / "bad.yaml"
+    good.write_text("images_per_pass: 8\n")
+    bad.write_text(text)
+    assert check_config_files([str(good), str(bad)]) == 1
+    printed = capsys.readouterr()
+    assert f"config file {bad}" in printed.err and problem in printed.err
+    assert str(good) not in printed.err and "valid" not in printed.out
+
+
+def test_the_checker_runs_as_a_module_and_reports_what_the_workflow_would(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("training:\n  simple:\n    epochs: 6.0\n")
+    result = run([sys.executable, "-m", "papers.config_checks", str(bad)], REPO, check=False)
+    assert result.returncode == 1
+    assert "config key 'training.simple.epochs': 6.0 is not of type 'integer'" in result.stderr
+    result = run([sys.executable, "-m", "papers.config_checks"], REPO)
+    assert result.stdout.strip() == "valid: config/config.yaml"
 
 
 def test_a_repeated_classifier_is_named_with_the_entry_it_repeats():
@@ -305,3 +368,7 @@ def test_dxai_may_not_ask_a_test_split_for_more_images_than_it_holds():
         validate_config(config)
     config["datasets"]["faces"]["root"] = "resources/celeba"  # a real split: checked on loading
     validate_config(config)
+
+
+if __name__ == "__main__":
+    print("\n".join(malformed_rows()))

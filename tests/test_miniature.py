@@ -7,9 +7,9 @@ import pytest
 import yaml
 from conftest import REPO
 
-from common.config import validate_config
 from common.explain import METHODS
 from common.miniature.run import scale_configs, snakemake_command
+from papers.config_checks import validate as validate_config
 
 #: The keys the miniature may set below the paper scale: how many images, epochs,
 #: iterations, steps, samples, evaluation points and repetitions, never what runs.

@@ -1,4 +1,5 @@
-"""What the CartoonX rules (rules.smk) need from the configuration: inputs and params.
+"""What the CartoonX rules (rules.smk) need from the configuration: inputs and params; and
+the check of its configuration section.
 
 Kept out of the Snakefile so that the rules stay declarative and these can be
 tested like any other function.
@@ -9,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from common.config import dataset_files
+from common.config import classifier_runs, dataset_files, imagenet_model_errors, real_only_errors
 from common.data import IMAGENET_PHOTOGRAPHS
 
 
@@ -39,3 +40,39 @@ def runtime_files(config: Mapping[str, Any]) -> dict[str, str]:
 def settings(config: Mapping[str, Any], *keys: str) -> dict[str, Any]:
     """The seed and the named keys of the cartoonx section: an edit elsewhere reruns nothing."""
     return {key: config["cartoonx"][key] for key in ("seed", *keys)}
+
+
+def config_errors(config: Mapping[str, Any]) -> list[str]:
+    """CartoonX's section of the configuration: evaluations must name a usable classifier;
+    figure and sweep names must be evaluations; methods must be registered."""
+    from common.explain import METHODS
+    from common.models.pretrained import TORCHVISION_IMAGENET
+
+    cartoonx = config.get("cartoonx", {})
+    evaluations = cartoonx.get("evaluations", {})
+    errors = real_only_errors(config, {f"cartoonx.evaluations.{name}.dataset": spec.get("dataset")
+                                       for name, spec in evaluations.items()})
+    for name, spec in evaluations.items():
+        key = f"config key 'cartoonx.evaluations.{name}"
+        if spec["dataset"] in IMAGENET_PHOTOGRAPHS:
+            errors += imagenet_model_errors(config, f"{key}.model'", spec["model"])
+        else:
+            run = {"dataset": spec["dataset"], "arch": spec["model"], "seed": cartoonx["seed"]}
+            if run not in classifier_runs(config):
+                errors.append(f"{key}': {run} is not a trained classifier (add it to "
+                              f"'classifiers'; the seed is cartoonx.seed)")
+        errors += [f"{key}.heatmap_methods': {method!r} is not an attribution method"
+                   for method in spec["heatmap_methods"] if method not in METHODS]
+    errors += [f"config key 'cartoonx.method_params': {method!r} is not an attribution method"
+               for method in cartoonx.get("method_params", {}) if method not in METHODS]
+    for key in ("figure5", "lambda_sweep.evaluation"):
+        value = cartoonx.get(key) if key == "figure5" else \
+            cartoonx.get("lambda_sweep", {}).get("evaluation")
+        if value not in evaluations:
+            errors.append(f"config key 'cartoonx.{key}': {value!r} is not one of "
+                          f"'cartoonx.evaluations' ({sorted(evaluations)})")
+    model = cartoonx.get("runtime", {}).get("model")
+    if model not in TORCHVISION_IMAGENET:
+        errors.append(f"config key 'cartoonx.runtime.model': {model!r} is not one of "
+                      f"{list(TORCHVISION_IMAGENET)}")
+    return errors

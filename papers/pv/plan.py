@@ -1,9 +1,14 @@
-"""PV's settings as its rules pass them to scripts (kept out of rules.smk, per lint)."""
+"""PV's settings as its rules pass them to scripts (kept out of rules.smk, per lint), and the
+check of its configuration section."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
+
+from common import PROJECT_ROOT
+from common.config import classifier_and_method_errors, real_only_errors
 
 #: What the paper trained each decoder of Fig. 7 on (pv.txt, Sec. 4), and the configured
 #: dataset that is those images where its root is set: A on the classifier's data, B on other.
@@ -47,3 +52,52 @@ def invariance_data(config: Mapping[str, Any]) -> dict[str, dict[str, str]]:
     datasets = {"A": pv["classifier"]["dataset"], "B": pv["invariance"]["dataset"]}
     return {decoder: {"dataset": dataset, "data": training_data(config, decoder, dataset)}
             for decoder, dataset in datasets.items()}
+
+
+def config_errors(config: Mapping[str, Any]) -> list[str]:
+    """PV's section of the configuration: PV explains a trained classifier of a multi-label
+    dataset; its second decoder needs another dataset; every loss-weight triple sums to one
+    (Eq. 6); the study's scores exist, inside the project."""
+    from common.data import DATASETS
+    from common.models import ARCHITECTURES
+    from papers.pv.decoder import ENCODER_ARCHITECTURES
+
+    pv = config.get("pv", {})
+    errors = classifier_and_method_errors(config, "pv", "classifier", {})
+    dataset = pv.get("classifier", {}).get("dataset")
+    if dataset is not None and dataset in DATASETS and DATASETS[dataset].task != "multi_label":
+        errors.append(f"config key 'pv.classifier.dataset': {dataset!r} is not multi-label "
+                      f"(PV's classifier has sigmoid outputs; use scenes)")
+    arch = pv.get("classifier", {}).get("arch")
+    if arch in ARCHITECTURES and arch not in ENCODER_ARCHITECTURES:
+        errors.append(f"config key 'pv.classifier.arch': {arch!r} has no convolutional "
+                      f"features() stage for the encoder")
+    other = pv.get("invariance", {}).get("dataset")
+    if (other == dataset or other not in config.get("datasets", {})
+            or "train" not in DATASETS[other].splits):
+        errors.append(f"config key 'pv.invariance.dataset': {other!r} must be a dataset under "
+                      f"'datasets' with a training split, other than the classifier's "
+                      f"({dataset!r})")
+    errors += real_only_errors(config, {"pv.invariance.dataset": other})
+    for name, weights in pv.get("loss_weights", {}).items():
+        if abs(sum(weights.values()) - 1) > 1e-6:
+            errors.append(f"config key 'pv.loss_weights.{name}': the weights sum to "
+                          f"{sum(weights.values()):g}, not 1 (Eq. 6)")
+    scores = pv.get("study", {}).get("scores")
+    if scores is not None and not (PROJECT_ROOT / scores).resolve().is_relative_to(
+            PROJECT_ROOT.resolve()):
+        errors.append(f"config key 'pv.study.scores': {scores} lies outside the project "
+                      f"({PROJECT_ROOT}); copy the scores under it, so that their provenance "
+                      f"is recorded with the rest")
+    elif scores is not None and not _is_scores_source(PROJECT_ROOT / scores):
+        errors.append(f"config key 'pv.study.scores': {scores} is neither a scores file nor "
+                      f"a folder of them (*.csv)")
+    return errors
+
+
+def _is_scores_source(path: Path) -> bool:
+    """A scores file, or a folder with at least one (the files the analysis would read)."""
+    from papers.pv.study import scores_files
+
+    files = scores_files(path)
+    return bool(files) and all(file.is_file() for file in files)
