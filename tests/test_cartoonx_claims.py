@@ -16,6 +16,7 @@ from papers.cartoonx.agreement import (
     view,
 )
 from papers.cartoonx.claims import (
+    PAPER_STATES,
     curve_claims,
     distortion_claim,
     lambda_claims,
@@ -141,7 +142,7 @@ def test_lambda_sensitivity_is_chance_corrected_over_the_cells_both_methods_defi
         ("cartoonx", 10, 40, 0): (0.85, 0.7), ("pixel_rde", 10, 40, 0): (0.7, 0.0),
         ("cartoonx", 10, 40, 1): (0.88, 0.7), ("pixel_rde", 10, 40, 1): (0.5, 0.0)})
     (row,) = lambda_claims("sweep", frame)
-    assert row["figure"] == "8a" and not row["holds"]
+    assert row["source"] == "Fig. 8a" and not row["holds"]
     assert "CartoonX 0.550 (PCC 0.865, chance 0.700), Pixel RDE 0.600" in row["measured"]
     assert "1 of 3 (lambda pair, image) cells" in row["measured"]
     assert "(1 with lambda = 0)" in row["measured"]
@@ -173,9 +174,9 @@ def test_a_representation_with_more_components_wins_only_by_the_fraction_budget(
     """Every method's distortion depends only on how many numbers per pixel it keeps; the
     wavelet has 1.42 per pixel. By fraction it looks better; at equal budget it ties."""
     rows = curve_claims("e", budget_curves({"cartoonx": 1.42, "pixel_rde": 1.0}), 0.2)
-    verdicts = {(row["figure"], "per pixel" in row["claim"]): row["holds"] for row in rows}
-    assert verdicts == {("7a", False): True, ("7a", True): False,
-                        ("7b", False): True, ("7b", True): False}
+    verdicts = {(row["source"], "per pixel" in row["claim"]): row["holds"] for row in rows}
+    assert verdicts == {("Fig. 7a", False): True, ("Fig. 7a", True): False,
+                        ("Fig. 7b", False): True, ("Fig. 7b", True): False}
 
 
 def perturbation_curves(gaussian_home: float, zero_home: float) -> pd.DataFrame:
@@ -230,5 +231,23 @@ def test_runtime_claim_quotes_the_papers_seconds_from_their_one_source():
                             "seconds_per_explanation": [3.0, 2.0], "device": ["cpu", "cpu"]})
     row = runtime_claim(runtime)
     assert row["holds"] and row["measured"] == "3.00 s vs 2.00 s"
-    assert f"({PAPER_SECONDS['cartoonx']:.2f} s vs {PAPER_SECONDS['pixel_rde']:.2f} s)" in \
-        row["claim"]
+    assert f"CartoonX {PAPER_SECONDS['cartoonx']:.2f} s vs Pixel RDE " \
+           f"{PAPER_SECONDS['pixel_rde']:.2f} s" in row["paper_value"]
+    assert row["source"] == "Limitations" and row["output"] == "runtime"
+
+
+def test_lambda_sensitivity_without_a_cell_defined_for_both_is_not_measured():
+    """Where every cell is undefined for one method the claim is kept, judged neither way."""
+    frame = agreement_frame({("cartoonx", 0, 10, 0): (0.99, 0.2),
+                             ("pixel_rde", 0, 10, 0): (np.nan, np.nan)})
+    (row,) = lambda_claims("sweep", frame)
+    assert row["holds"] is None and row["measured"].startswith("not measured")
+
+
+def test_every_claim_names_the_papers_statement_and_its_supporting_files():
+    """Each panel's row quotes the paper and names the table and figure behind it."""
+    rows = curve_claims("cars_resnet18", budget_curves({"cartoonx": 1.42, "pixel_rde": 1.0}),
+                        0.2)
+    assert {row["output"] for row in rows} == {"curves_cars_resnet18"}
+    assert {row["figure"] for row in rows} == {"figure7ab_cars_resnet18"}
+    assert all(row["paper_value"] == PAPER_STATES[row["source"][len("Fig. "):]] for row in rows)

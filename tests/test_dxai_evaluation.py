@@ -29,6 +29,7 @@ from papers.dxai.evaluation import (
     probability_column,
 )
 from papers.dxai.heatmaps import (
+    INFLUENCE_LAYER,
     classifier_layers,
     discriminator_layers,
     discriminator_refusal,
@@ -66,7 +67,7 @@ def test_dxai_path_methods_start_from_grey(method):
 
 def test_internal_influence_takes_a_baseline_and_dxai_uses_grey():
     """The registry's Internal Influence starts from its baseline (black by default, as
-    Captum); DXAI's from grey. Checked against Captum called directly."""
+    Captum); DXAI's from grey, at the authors' layer. Checked against Captum called directly."""
     from captum.attr import InternalInfluence
 
     torch.manual_seed(0)
@@ -83,7 +84,7 @@ def test_internal_influence_takes_a_baseline_and_dxai_uses_grey():
     grey = heatmap(model, x, target, "internal_influence", classifier_layers("layer3.1.conv2"),
                    METHOD_PARAMS)
     assert torch.allclose(grey, captum(0.5), atol=1e-6)
-    black = explain(model, x, target, "internal_influence")
+    black = explain(model, x, target, "internal_influence", layer=INFLUENCE_LAYER)
     assert torch.allclose(black, captum(0.0), atol=1e-6)
     assert (grey - black).abs().max() > 0.1 * black.abs().max()
 
@@ -212,7 +213,10 @@ def test_groundtruth_claim_needs_most_of_the_part_inside_the_mask():
             {"dataset": "tumor", "method": "lrp_epsilon", "share_in_mask": 0.6}]
     cars, tumor = groundtruth_claims(pd.DataFrame(rows))
     assert not cars["holds"] and "7.5x the mask area" in cars["measured"]
-    assert tumor["holds"] and "Fig. 20" in tumor["paper"]
+    assert tumor["holds"] and "Fig. 20" in tumor["paper_value"]
+    assert (tumor["source"], tumor["output"], tumor["figure"]) == \
+        ("Fig. 20", "groundtruth", "grids_tumor")
+    assert tumor["datasets"] == ("tumor",)
 
 
 def test_the_report_and_docstrings_state_the_true_class_and_the_grey_reference():

@@ -83,6 +83,8 @@ def test_cross_classifier_stability_ablation_and_claims_tables(dxai):
     # Table 1 and Fig. 9 for two classifiers, Table 2, Table 3 (2), ablations (3), Table 4 (3),
     # the naive baseline (2), the ground truth on tumor (1)
     assert claims["holds"].isin([True, False]).all() and len(claims) == 16
+    assert (claims["work"] == "dxai").all() and claims["paper_value"].notna().all()
+    assert claims["output"].str.startswith("results/dxai/").all()
     groundtruth = pd.read_csv(dxai / "groundtruth.csv")
     assert groundtruth["share_in_mask"].between(0, 1).all()
     naive = pd.read_csv(dxai / "naive.csv").set_index("method")

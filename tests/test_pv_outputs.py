@@ -82,6 +82,9 @@ def test_claims_are_derived_from_the_tables(pv):
     assert claims["holds"].iloc[2] == (p_matched < settings["study"]["alpha"])
     assert claims["evidence"].iloc[2].startswith(
         f"decoder B trained on {invariance['decoder_b_data'].iloc[0]}, ")
+    study_data = pd.read_csv(results / "table1.csv")["data"].iloc[0]  # real participants
+    assert claims["data"].iloc[:2].tolist() == [study_data] * 2
+    assert claims["output"].tolist() == ["results/pv/tests.csv"] * 2 + ["results/pv/invariance.csv"]
 
 
 def test_the_invariance_table_says_which_images_each_decoder_saw(pv):

@@ -48,6 +48,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from common.claims import claim_row
 from papers.cartoonx.agreement import chance_corrected
 from papers.cartoonx.evaluation import PAPER_SECONDS
 
@@ -57,13 +58,58 @@ BUDGETS = {"fraction": "of each representation's components",
            "per_pixel": "components per pixel: equal budget"}
 VIEWS = {"kept": "kept greyscale images", "mask": "masks"}
 FIGURE8 = "figure8 images"
+#: The runtime is timed on one of the shipped photographs (plan.runtime_files).
+RUNTIME_DATASET = "photos"
 HAAR = "haar"
 
 
+#: What the paper states for each figure (cartoonx.txt); Fig. 7 and 8 are plots, no numbers.
+PAPER_STATES = {
+    "7a": "CartoonX achieves a lower distortion with fewer coefficients than state-of-the-art "
+          "methods; the best explanation exhibits steepest early decay (plotted)",
+    "7b": "the best explanation exhibits sharpest early increase (plotted)",
+    "7c": "CartoonX achieves lower distortion and higher sparsity throughout all lambda "
+          "values (plotted)",
+    "8a": "CartoonX is less sensitive than Pixel RDE to lambda (qualitative)",
+    "8b": "the Gaussian adaptive noise gives much more meaningful explanations than the simple "
+          "zero baseline perturbations (qualitative)",
+    "8c": "all choices of mother wavelets provide consistent explanations except for the Haar "
+          "wavelet (qualitative)",
+    "8d": "we do not observe a significant effect by the distortion measure on the "
+          "explanation (qualitative)",
+    "runtime": f"CartoonX {PAPER_SECONDS['cartoonx']:.2f} s vs Pixel RDE "
+               f"{PAPER_SECONDS['pixel_rde']:.2f} s per explanation: only slightly slower",
+}
+
+
+def claim_datasets(cartoonx: Mapping) -> dict[str, str]:
+    """The dataset of each evaluation, and of the Fig. 8 images (the figure5 evaluation's),
+    from the configuration's cartoonx section: what each claim was measured on."""
+    evaluations = cartoonx["evaluations"]
+    return {**{name: spec["dataset"] for name, spec in evaluations.items()},
+            FIGURE8: evaluations[cartoonx["figure5"]]["dataset"]}
+
+
+def supporting_files(figure: str, evaluation: str) -> tuple[str, str | None]:
+    """The cartoonx_claims input keys of the table and the figure that support a claim."""
+    if figure in ("7a", "7b"):
+        return f"curves_{evaluation}", f"figure7ab_{evaluation}"
+    if figure == "7c" or (figure == "8a" and evaluation != FIGURE8):
+        return ("sweep" if figure == "7c" else "stability"), "figure7c"
+    if figure == "runtime":
+        return "runtime", None
+    return ("perturbation_curves" if figure == "8b" else "agreement"), "figure8"
+
+
 def claim(figure: str, evaluation: str, text: str, measured: str, holds) -> dict:
-    """One row of the claims table."""
-    return {"figure": figure, "evaluation": evaluation, "claim": text, "measured": measured,
-            "holds": bool(holds)}
+    """One row of the claims table (common/claims.py): ``figure`` the paper's panel (or
+    runtime), ``evaluation`` the classifier and images it was measured on (the device for the
+    runtime); ``holds`` None where it could not be measured."""
+    output, image = supporting_files(figure, evaluation)
+    where = f"on {evaluation}" if figure != "runtime" else f"timed on the {evaluation}"
+    return {**claim_row("Limitations" if figure == "runtime" else f"Fig. {figure}", text, where,
+                        PAPER_STATES[figure], measured, holds, output, image),
+            "evaluation": evaluation}
 
 
 # --------------------------------------------------------------------------- Fig. 7
@@ -152,7 +198,7 @@ def lambda_claims(evaluation: str, agreement: pd.DataFrame) -> list[dict]:
                    f"undefined for either method dropped for both ({at_zero} with lambda = 0)")
         text = f"CartoonX is less sensitive to lambda than Pixel RDE ({VIEWS[view]})"
         if not defined.any():
-            rows.append(claim("8a", evaluation, text, f"not measured: {dropped}", False))
+            rows.append(claim("8a", evaluation, text, f"not measured: {dropped}", None))
             continue
         means = cells[defined].mean()
         account = ", ".join(
@@ -245,8 +291,7 @@ def runtime_claim(runtime: pd.DataFrame) -> dict:
     """CartoonX takes longer than Pixel RDE per explanation, one image at a time."""
     single = runtime[runtime["batch"] == 1].set_index("method")["seconds_per_explanation"]
     return claim("runtime", str(runtime["device"].iloc[0]),
-                 f"CartoonX takes longer per explanation than Pixel RDE "
-                 f"({PAPER_SECONDS['cartoonx']:.2f} s vs {PAPER_SECONDS['pixel_rde']:.2f} s)",
+                 "CartoonX takes longer per explanation than Pixel RDE",
                  f"{single['cartoonx']:.2f} s vs {single['pixel_rde']:.2f} s",
                  single["cartoonx"] > single["pixel_rde"])
 
@@ -254,9 +299,11 @@ def runtime_claim(runtime: pd.DataFrame) -> dict:
 def all_claims(curves: Mapping[str, pd.DataFrame], sweep_evaluation: str, sweep: pd.DataFrame,
                stability: pd.DataFrame, agreement: pd.DataFrame,
                perturbation_curves: pd.DataFrame, runtime: pd.DataFrame,
-               low_rate: float) -> pd.DataFrame:
+               low_rate: float, datasets: Mapping[str, str] | None = None) -> pd.DataFrame:
     """The claims table from every evaluation's Fig. 7a/b curves, the Fig. 7c sweep with its
-    stability table, the Fig. 8 agreement and perturbation curves, and the runtime table."""
+    stability table, the Fig. 8 agreement and perturbation curves, and the runtime table.
+    ``datasets``: the dataset of each evaluation (the Fig. 8 images and the runtime's too),
+    which each row was measured on."""
     rows = []
     for evaluation, table in curves.items():
         rows += curve_claims(evaluation, table, low_rate)
@@ -265,4 +312,7 @@ def all_claims(curves: Mapping[str, pd.DataFrame], sweep_evaluation: str, sweep:
     rows += lambda_claims(FIGURE8, agreement[agreement["panel"] == "a"])
     rows += [perturbation_claim(perturbation_curves, low_rate), wavelet_claim(agreement),
              distortion_claim(agreement), runtime_claim(runtime)]
+    if datasets is not None:
+        rows = [{**row, "datasets": (datasets.get(row["evaluation"], RUNTIME_DATASET),)}
+                for row in rows]
     return pd.DataFrame(rows)

@@ -9,6 +9,7 @@ the Fig. 5 and Fig. 7a/b rules. Fig. 7c and Fig. 8 optimise their own masks.
 """
 
 from papers.cartoonx import plan
+from papers.cartoonx.claims import claim_datasets
 
 CARTOONX = config["cartoonx"]
 CARTOONX_EVALUATIONS = CARTOONX["evaluations"]
@@ -173,6 +174,10 @@ rule cartoonx_claims:
         runtime="results/cartoonx/runtime.csv",
         agreement="results/cartoonx/sensitivity_agreement.csv",
         perturbation_curves="results/cartoonx/sensitivity_rate_distortion.csv",
+        figure7ab=expand("results/cartoonx/figure7ab_{evaluation}.png",
+                         evaluation=CARTOONX_EVALUATIONS),
+        figure7c=f"results/cartoonx/figure7c_{CARTOONX_SWEEP}.png",
+        figure8="results/cartoonx/figure8.png",
     output:
         table=traced_report("results/cartoonx/claims.csv", caption="report/claims.rst",
                      category="CartoonX"),
@@ -180,6 +185,7 @@ rule cartoonx_claims:
         curve_evaluations=list(CARTOONX_EVALUATIONS),
         sweep_evaluation=CARTOONX_SWEEP,
         low_rate=CARTOONX["rate_distortion"]["low_rate"],
+        datasets=claim_datasets(CARTOONX),
     log:
         "logs/cartoonx/claims.log",
     conda:

@@ -24,6 +24,7 @@ from collections.abc import Mapping
 
 import pandas as pd
 
+from common.claims import claim_row
 from papers.dxai.evaluation import DISCRIMINATOR, NAIVE, RANDOM, UNIFORM_PART, distance_to_uniform
 
 DXAI = "DXAI"
@@ -34,11 +35,15 @@ CONVERGED_SHARE = 0.01
 ISOLATED_SHARE = 0.5
 ISOLATION_IN_PAPER = {"cars": "the cars are well isolated in high resolution (Fig. 17)",
                       "tumor": "our ability to isolate the lesions well (Fig. 20)"}
+ISOLATION_FIGURE = {"cars": "Fig. 17", "tumor": "Fig. 20"}
 
 
-def _claim(claim: str, evidence: str, measured: str, holds: bool, paper: str) -> dict:
-    return {"claim": claim, "evidence": evidence, "measured": measured, "holds": bool(holds),
-            "paper": paper}
+def _claim(claim: str, evidence: str, measured: str, holds: bool, paper: str, *, source: str,
+           output: str, figure: str | None = None, dataset: str | None = None) -> dict:
+    """One row (common/claims.py); ``output`` and ``figure`` are dxai_claims's input keys,
+    ``dataset`` the one dataset the claim was measured on (None: every DXAI dataset)."""
+    return claim_row(source, claim, evidence, paper, measured, holds, output, figure,
+                     datasets=None if dataset is None else (dataset,))
 
 
 def _lowest(scores: pd.Series, candidate: str = DXAI) -> tuple[bool, str]:
@@ -76,9 +81,12 @@ def table1_claims(table1: pd.DataFrame) -> list[dict]:
             holds, measured = _lowest(table[dataset])
             rows.append(_claim(
                 f"DXAI has the lowest beta-AUC ({dataset}; explained for and measured with "
-                f"{judged_by(classifier)})", "Table 1", measured + note, holds,
+                f"{judged_by(classifier)})",
+                "beta-AUC: strictly the lowest of the methods run with that classifier",
+                measured + note, holds,
                 "lowest on all five datasets (0.542-0.754); the classifier is not stated "
-                "(App. 0.B: the main paper shows the discriminator's)"))
+                "(App. 0.B: the main paper shows the discriminator's)",
+                source="Table 1", output="table1", dataset=dataset))
     return rows
 
 
@@ -98,11 +106,12 @@ def figure9_claims(curves: Mapping[str, pd.DataFrame]) -> list[dict]:
                 "from uniform (0 = uniform), at beta = 0 and 1; random decomposition beside",
                 f"{start:.3f} at beta 0, {end:.3f} at beta 1; random decomposition "
                 f"{baseline:.3f} at beta 1", end < start and end < baseline,
-                "class distinction diminishes towards beta = 1 (Fig. 9)"))
+                "class distinction diminishes towards beta = 1 (Fig. 9)",
+                source="Fig. 9", output=f"curves_{dataset}", figure="figure9", dataset=dataset))
     return rows
 
 
-def naive_claims(naive: pd.DataFrame) -> list[dict]:
+def naive_claims(naive: pd.DataFrame, dataset: str | None = None) -> list[dict]:
     """App. 0.E: the naive optimisation reaches a near-uniform output, yet its distinct part
     explains the classifier less than DXAI's (Table 1's measure on the same images)."""
     table = naive.set_index("method")
@@ -115,12 +124,14 @@ def naive_claims(naive: pd.DataFrame) -> list[dict]:
                f"below {CONVERGED_SHARE:.0%} of it",
                f"{after:.4f} from {before:.4f} ({after / before:.1%}); DXAI's agnostic part "
                f"{table.loc[DXAI, 'kl_to_uniform_after']:.4f}",
-               after < CONVERGED_SHARE * before, "converges quickly to a near-uniform output"),
+               after < CONVERGED_SHARE * before, "converges quickly to a near-uniform output",
+               source="App. 0.E", output="naive", figure="naive_figure", dataset=dataset),
         _claim("DXAI's distinct part explains the classifier better than the naive one",
                "beta-AUC (Table 1's measure) on the naive baseline's images; random beside",
                f"DXAI {auc[DXAI]:.3f} vs naive {auc[NAIVE]:.3f}; random {auc[RANDOM]:.3f}",
                auc[DXAI] < auc[NAIVE],
-               "the naive results are not very informative, closer to adversarial attacks")]
+               "the naive results are not very informative, closer to adversarial attacks",
+               source="App. 0.E", output="naive", figure="naive_figure", dataset=dataset)]
 
 
 def groundtruth_claims(groundtruth: pd.DataFrame) -> list[dict]:
@@ -140,15 +151,19 @@ def groundtruth_claims(groundtruth: pd.DataFrame) -> list[dict]:
             f"DXAI's distinct part lies mostly inside the evidence mask ({dataset})",
             f"share of |x_distinct| inside the mask; over {ISOLATED_SHARE:g} holds; a uniform "
             f"part scores the mask's area", measured, dxai > ISOLATED_SHARE,
-            ISOLATION_IN_PAPER.get(dataset, "the distinct part isolates the class evidence")))
+            ISOLATION_IN_PAPER.get(dataset, "the distinct part isolates the class evidence"),
+            source=ISOLATION_FIGURE.get(dataset, "grids"), output="groundtruth",
+            figure=f"grids_{dataset}", dataset=dataset))
     return rows
 
 
-def table2_claim(table2: pd.DataFrame) -> dict:
+def table2_claim(table2: pd.DataFrame, dataset: str | None = None) -> dict:
     """Table 2: ranking pixels by |x_distinct| removes the evidence fastest."""
     holds, measured = _lowest(table2.set_index("method")["auc"])
-    return _claim("DXAI has the lowest pixel-removal AUC", "Table 2", measured, holds,
-                  "0.125 vs 0.156 (LRP) on BraTS")
+    return _claim("DXAI has the lowest pixel-removal AUC",
+                  "accuracy AUC as the top-ranked pixels are removed: strictly the lowest",
+                  measured, holds, "0.125 vs 0.156 (LRP) on BraTS", source="Table 2",
+                  output="table2", dataset=dataset)
 
 
 def table3_claims(table3: pd.DataFrame) -> list[dict]:
@@ -161,12 +176,13 @@ def table3_claims(table3: pd.DataFrame) -> list[dict]:
             holds, measured = _lowest(block[f"auc_{measured_by}"], candidate=measured_by)
             rows.append(_claim(
                 f"AUC measured with {measured_by} drops most for DXAI trained with it "
-                f"({dataset})", "Table 3", measured, holds,
-                "holds on all four datasets"))
+                f"({dataset})", "beta-AUC of each trained DXAI: the diagonal is the lowest "
+                "of its column", measured, holds, "holds on all four datasets",
+                source="Table 3", output="table3", dataset=dataset))
     return rows
 
 
-def ablation_claims(ablation: pd.DataFrame) -> list[dict]:
+def ablation_claims(ablation: pd.DataFrame, dataset: str | None = None) -> list[dict]:
     """Figs. 12 and 14: B branches and the Eq. 12 loss each give a better reconstruction, and
     with two branches the classification loss is higher throughout training."""
     final = ablation.groupby("variant", sort=False)["test_psnr"].first()
@@ -179,35 +195,47 @@ def ablation_claims(ablation: pd.DataFrame) -> list[dict]:
                "training classification loss at every evaluation point (Fig. 12)",
                f"higher at {int(higher.sum())} of {len(higher)} points; at the end "
                f"{loss['two_branches'].iloc[-1]:.3f} vs {loss['full'].iloc[-1]:.3f}",
-               higher.all(), "higher for the entire training"),
+               higher.all(), "higher for the entire training", source="Fig. 12",
+               output="ablation", figure="ablation_figure", dataset=dataset),
         _claim(f"{branches['full']} branches reconstruct better than {branches['two_branches']}",
                "PSNR on the test images (Fig. 12)",
                f"{final['full']:.2f} dB vs {final['two_branches']:.2f} dB",
-               final["full"] > final["two_branches"], "PSNR higher with 5 branches"),
+               final["full"] > final["two_branches"], "PSNR higher with 5 branches",
+               source="Fig. 12", output="ablation", figure="ablation_figure", dataset=dataset),
         _claim("the Eq. 12 loss improves the reconstruction", "PSNR on the test images (Fig. 14)",
                f"{final['full']:.2f} dB with vs {final['no_eq12']:.2f} dB without",
-               final["full"] > final["no_eq12"], "PSNR higher with Eq. 12")]
+               final["full"] > final["no_eq12"], "PSNR higher with Eq. 12", source="Fig. 14",
+               output="ablation", figure="ablation_figure", dataset=dataset)]
 
 
-def table4_claims(table4: pd.DataFrame) -> list[dict]:
+def table4_claims(table4: pd.DataFrame, dataset: str | None = None) -> list[dict]:
     """Table 4: DXAI's spread over seeds falls with training and ends below the layer spread of
     Grad-CAM and Internal Influence."""
     dxai = table4[table4["method"] == DXAI].sort_values("iteration")
     first, last = dxai["normalised_std"].iloc[0], dxai["normalised_std"].iloc[-1]
-    rows = [_claim("the spread of DXAI over training seeds falls with training", "Table 4",
+    evidence = "normalised standard deviation of the maps over training seeds"
+    rows = [_claim("the spread of DXAI over training seeds falls with training", evidence,
                    f"{first:.4f} at iteration {dxai['iteration'].iloc[0]:g}, {last:.4f} at "
-                   f"{dxai['iteration'].iloc[-1]:g}", last < first, "falls with training")]
+                   f"{dxai['iteration'].iloc[-1]:g}", last < first, "falls with training",
+                   source="Table 4", output="table4", dataset=dataset)]
     for _, other in table4[table4["method"] != DXAI].iterrows():
         rows.append(_claim(f"DXAI varies less over seeds than {other['method']} over layers",
-                           "Table 4", f"{last:.4f} vs {other['normalised_std']:.4f}",
-                           last < other["normalised_std"], "smaller than both"))
+                           f"{evidence}, and of the other method's over layers",
+                           f"{last:.4f} vs {other['normalised_std']:.4f}",
+                           last < other["normalised_std"], "smaller than both",
+                           source="Table 4", output="table4", dataset=dataset))
     return rows
 
 
 def all_claims(table1, table2, table3, table4, ablation, naive, groundtruth,
-               curves: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
-    """Every claim; ``curves``: the beta curves of each dataset (Fig. 9)."""
-    return pd.DataFrame([*table1_claims(table1), table2_claim(table2), *table3_claims(table3),
-                         *ablation_claims(ablation), *table4_claims(table4),
-                         *figure9_claims(curves), *naive_claims(naive),
+               curves: Mapping[str, pd.DataFrame],
+               datasets: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """Every claim; ``curves``: the beta curves of each dataset (Fig. 9); ``datasets``: the
+    one dataset of Table 2, Table 4, the ablation and the naive baseline, by table name."""
+    datasets = datasets or {}
+    return pd.DataFrame([*table1_claims(table1), table2_claim(table2, datasets.get("table2")),
+                         *table3_claims(table3),
+                         *ablation_claims(ablation, datasets.get("ablation")),
+                         *table4_claims(table4, datasets.get("table4")),
+                         *figure9_claims(curves), *naive_claims(naive, datasets.get("naive")),
                          *groundtruth_claims(groundtruth)])

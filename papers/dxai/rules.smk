@@ -288,11 +288,19 @@ rule dxai_claims:
         naive="results/dxai/naive.csv",
         groundtruth="results/dxai/groundtruth.csv",
         curves=expand("results/dxai/beta_curves/{dataset}.csv", dataset=DXAI["datasets"]),
+        figure9="results/dxai/figure9.png",
+        naive_figure="results/dxai/naive.png",
+        ablation_figure="results/dxai/ablation.png",
+        grids=expand("results/dxai/grid_{dataset}.png", dataset=DXAI["groundtruth"]["datasets"]),
     output:
         table=traced_report("results/dxai/claims.csv", caption="report/claims.rst",
                      category=DXAI_CATEGORY),
     params:
         datasets=DXAI["datasets"],
+        grid_datasets=DXAI["groundtruth"]["datasets"],
+        measured_on={"table2": DXAI["pixel_removal"]["dataset"],
+                     "ablation": DXAI["ablation"]["dataset"],
+                     "table4": DXAI["stability"]["dataset"], "naive": DXAI["naive"]["dataset"]},
     log:
         "logs/dxai/claims.log",
     conda:

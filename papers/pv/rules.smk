@@ -230,11 +230,15 @@ rule pv_claims:
         table1="results/pv/table1.csv",
         tests="results/pv/tests.csv",
         invariance="results/pv/invariance.csv",
+        figure6="results/pv/figure6.png",
+        invariance_figure="results/pv/invariance.png",
     output:
         table=traced_report("results/pv/claims.csv", caption="report/claims.rst",
                      category="Perception Visualization"),
     params:
         alpha=PV["study"]["alpha"],
+        classifier_dataset=PV["classifier"]["dataset"],
+        decoder_datasets=[PV["classifier"]["dataset"], PV["invariance"]["dataset"]],
     log:
         "logs/pv/claims.log",
     conda:

@@ -193,11 +193,16 @@ rule survey_claims:
         perturbation="results/survey/perturbation.csv",
         sanity="results/survey/sanity.csv",
         timing="results/survey/timing.csv",
+        figure11="results/survey/figure11.png",
+        perturbation_figure="results/survey/perturbation_maps.png",
+        sanity_figure="results/survey/sanity.png",
     output:
         table=traced_report("results/survey/claims.csv", caption="report/claims.rst",
                      category="Survey"),
     params:
         sanity_pass_below=SURVEY["sanity_pass_below"],
+        classifier_dataset=SURVEY["classifier"]["dataset"],
+        table1_dataset=(SURVEY["human_likeness"]["gaze"] or SURVEY["classifier"])["dataset"],
     log:
         "logs/survey/claims.log",
     conda:

@@ -1,7 +1,9 @@
-"""The DXAI claims table (papers/dxai/claims.py) from the workflow's own tables."""
+"""The DXAI claims table (papers/dxai/claims.py) from the workflow's own tables, in the common
+schema (common/claims.py)."""
 
 import pandas as pd
 
+from common.claims import claims_table, input_files
 from common.tracking import Job
 from papers.dxai.claims import all_claims
 
@@ -13,7 +15,11 @@ def main(smk) -> None:
         tables = {key: pd.read_csv(smk.input[key]) for key in TABLES}
         curves = {dataset: pd.read_csv(path)
                   for dataset, path in zip(smk.params.datasets, smk.input.curves, strict=True)}
-        job.save_table("claims", all_claims(**tables, curves=curves), smk.output.table)
+        rows = all_claims(**tables, curves=curves, datasets=smk.params.measured_on)
+        files = input_files(smk.input, curves=smk.params.datasets,
+                            grids=smk.params.grid_datasets)
+        job.save_table("claims", claims_table(rows, "dxai", smk.config, files,
+                                              smk.params.datasets), smk.output.table)
 
 
 main(snakemake)  # noqa: F821 (injected by Snakemake)

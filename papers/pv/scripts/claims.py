@@ -1,16 +1,21 @@
-"""The PV claims table (papers/pv/claims.py) from the workflow's own tables."""
+"""The PV claims table (papers/pv/claims.py) from the workflow's own tables, in the common
+schema (common/claims.py)."""
 
 import pandas as pd
 
+from common.claims import claims_table, input_files
 from common.tracking import Job
 from papers.pv.claims import all_claims
 
 
 def main(smk) -> None:
     with Job(smk, seed=0) as job:
-        claims = all_claims(pd.read_csv(smk.input.table1), pd.read_csv(smk.input.tests),
-                            pd.read_csv(smk.input.invariance), smk.params.alpha)
-        job.save_table("claims", claims, smk.output.table)
+        rows = all_claims(pd.read_csv(smk.input.table1), pd.read_csv(smk.input.tests),
+                          pd.read_csv(smk.input.invariance), smk.params.alpha,
+                          smk.params.decoder_datasets)
+        job.save_table("claims", claims_table(rows, "pv", smk.config, input_files(smk.input),
+                                              [smk.params.classifier_dataset]),
+                       smk.output.table)
 
 
 main(snakemake)  # noqa: F821 (injected by Snakemake)

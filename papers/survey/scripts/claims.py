@@ -1,7 +1,9 @@
-"""The survey's claims table (papers/survey/claims.py) from the workflow's own tables."""
+"""The survey's claims table (papers/survey/claims.py) from the workflow's own tables, in the
+common schema (common/claims.py)."""
 
 import pandas as pd
 
+from common.claims import claims_table, input_files
 from common.tracking import Job
 from papers.survey.claims import all_claims
 
@@ -10,8 +12,11 @@ def main(smk) -> None:
     with Job(smk, seed=0) as job:
         tables = {name: pd.read_csv(smk.input[name])
                   for name in ("table1", "perturbation", "sanity", "timing")}
-        claims = all_claims(**tables, sanity_pass_below=smk.params.sanity_pass_below)
-        job.save_table("claims", claims, smk.output.table)
+        rows = all_claims(**tables, sanity_pass_below=smk.params.sanity_pass_below,
+                          table1_dataset=smk.params.table1_dataset)
+        job.save_table("claims", claims_table(rows, "survey", smk.config, input_files(smk.input),
+                                              [smk.params.classifier_dataset]),
+                       smk.output.table)
 
 
 main(snakemake)  # noqa: F821 (injected by Snakemake)
