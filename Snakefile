@@ -51,6 +51,7 @@ include: "papers/survey/rules.smk"
 include: "papers/pv/rules.smk"
 include: "papers/cartoonx/rules.smk"
 include: "papers/course/rules.smk"
+include: "workflow/rules/scorecard.smk"
 
 localrules: all, explanations, dxai, survey, pv, cartoonx, course
 
@@ -66,3 +67,4 @@ rule all:
         rules.pv.input,
         rules.cartoonx.input,
         rules.course.input,
+        rules.scorecard.output,
