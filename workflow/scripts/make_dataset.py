@@ -6,6 +6,7 @@ import numpy as np
 
 from common.data import DATASETS, build_dataset
 from common.data.store import save_split
+from common.entry import snakemake_object
 from common.io import sha256_file, write_json
 from common.plotting import plt, save_figure, show_image
 from common.tracking import Job
@@ -76,4 +77,5 @@ def main(smk) -> None:
         job.log_figure("preview", smk.output.preview)
 
 
-main(snakemake)  # noqa: F821 (injected by Snakemake)
+if __name__ == "__main__":
+    main(snakemake_object())
