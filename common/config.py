@@ -375,22 +375,7 @@ def _with_override(settings: Mapping[str, Any], override: Mapping[str, Any]) -> 
     return result
 
 
-def named_dataset_files(name: str, *splits: str) -> dict[str, str]:
-    """Dataset ``name``'s manifest under its own name and its ``splits`` as ``<name>_<split>``:
-    input roles for a rule that reads several datasets."""
-    return {name: f"resources/data/{name}/manifest.json",
-            **{f"{name}_{split}": f"resources/data/{name}/{split}.npz" for split in splits}}
 
-
-def classifier_file(run: Mapping[str, Any]) -> str:
-    """The checkpoint the workflow trains for a (dataset, arch, seed) run of ``classifiers``."""
-    return "results/models/{dataset}/{arch}/seed{seed}.pt".format(**run)
-
-
-def dataset_files(name: str, splits=("train", "test")) -> dict[str, str]:
-    """The files of a dataset (``name`` may be a wildcard), by role: splits and manifest."""
-    files = {split: f"resources/data/{name}/{split}.npz" for split in splits}
-    return {**files, "manifest": f"resources/data/{name}/manifest.json"}
 
 
 #: The most values a configuration may hold once YAML's aliases are expanded. The paper

@@ -93,8 +93,8 @@ def _loaded_workflow(configfiles: Sequence[str]):
 def _rule_of(workflow: Any, script: Path, name: str | None) -> Any:
     """The rule ``name``, which must run ``script``; without a name, the one rule that
     does."""
-    using = [rule for rule in workflow.rules if rule.script is not None
-             and (Path(rule.basedir.get_path_or_uri(secret_free=True)) / rule.script).resolve() == script]
+    using = [rule for rule in workflow.rules
+             if rule.script is not None and _script_of(rule).resolve() == script]
     names = sorted(rule.name for rule in using)
     if name is None and len(using) == 1:
         return using[0]
@@ -120,4 +120,9 @@ def _snakemake_object(workflow: Any, rule: Any, wildcards: dict[str, str]) -> An
     job = Job(rule, DAG(workflow, rules=[rule]), wildcards_dict=wildcards)
     return Snakemake(job.input, job.output, job.params, job.wildcards, job.threads,
                      job.resources, job.log, workflow.config, rule.name, None,
-                     scriptdir=Path(rule.basedir.get_path_or_uri(secret_free=True)) / Path(rule.script).parent)
+                     scriptdir=_script_of(rule).parent)
+
+
+def _script_of(rule: Any) -> Path:
+    """The script a rule runs; Snakemake holds it relative to the rule's file."""
+    return Path(rule.basedir.get_path_or_uri(secret_free=True)) / rule.script

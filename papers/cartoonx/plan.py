@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from common.config import classifier_runs, dataset_files, imagenet_model_errors, real_only_errors
+from common.config import classifier_runs, imagenet_model_errors, real_only_errors
 from common.data import IMAGENET_PHOTOGRAPHS
+from common.paths import classifier_file, dataset_files
 
 
 def evaluation_files(config: Mapping[str, Any], name: str) -> dict[str, str]:
@@ -23,8 +24,8 @@ def evaluation_files(config: Mapping[str, Any], name: str) -> dict[str, str]:
     spec = cartoonx["evaluations"][name]
     files = dataset_files(spec["dataset"], splits=["test"])
     if spec["dataset"] not in IMAGENET_PHOTOGRAPHS:
-        files["weights"] = "results/models/{dataset}/{model}/seed{seed}.pt".format(
-            seed=cartoonx["seed"], **spec)
+        files["weights"] = classifier_file({"dataset": spec["dataset"], "arch": spec["model"],
+                                            "seed": cartoonx["seed"]})
     elif config["pretrained"].get(spec["model"]) is not None:
         files["weights"] = config["pretrained"][spec["model"]]
     return files

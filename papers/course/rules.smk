@@ -10,7 +10,7 @@ the zoo's ViT, both trained on scenes; the limits of saliency on a detector buil
 to fail gradients, and the randomised-network sanity check on the CAM network.
 """
 
-from common.config import classifier_file, named_dataset_files
+from common.paths import classifier_file, dataset_files, named_dataset_files
 
 COURSE = config["course"]
 COURSE_CATEGORY = "XAI course"
@@ -54,8 +54,8 @@ rule course_lrp:
     input:
         weights=classifier_file(COURSE["lrp"]["classifier"]),
         **named_dataset_files("digits", "train", "test"),
-        lrp_data=f"resources/data/{COURSE['lrp']['classifier']['dataset']}/manifest.json",
-        lrp_data_test=f"resources/data/{COURSE['lrp']['classifier']['dataset']}/test.npz",
+        lrp_data=dataset_files(COURSE["lrp"]["classifier"]["dataset"], ["test"])["manifest"],
+        lrp_data_test=dataset_files(COURSE["lrp"]["classifier"]["dataset"], ["test"])["test"],
     output:
         linear=traced_report("results/course/lrp_linear.csv", caption="report/lrp.rst",
                       category=COURSE_CATEGORY),

@@ -14,8 +14,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from common.config import classifier_file as common_classifier_file
-from common.config import classifier_runs, named_dataset_files
+from common.config import classifier_runs
+from common.paths import classifier_file as common_classifier_file
+from common.paths import named_dataset_files
 
 VARIANTS = ("full", "two_branches", "no_eq12")
 

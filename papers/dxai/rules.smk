@@ -10,7 +10,7 @@ the heatmap methods' decompositions (``dxai_decompose``); the tables, figures
 and the claims table read those files.
 """
 
-from common.config import named_dataset_files
+from common.paths import dataset_files, named_dataset_files
 from papers.dxai import plan as dxai_plan
 from papers.dxai.evaluation import evaluation_images
 
@@ -38,10 +38,8 @@ wildcard_constraints:
 rule dxai_train:
     """Train one DXAI model against a frozen classifier (resumable)."""
     input:
-        classifier=f"results/models/{{dataset}}/{{arch}}/seed{DXAI['seed']}.pt",
-        train="resources/data/{dataset}/train.npz",
-        test="resources/data/{dataset}/test.npz",
-        manifest="resources/data/{dataset}/manifest.json",
+        classifier=dxai_plan.classifier_file(DXAI, "{dataset}", "{arch}"),
+        **dataset_files("{dataset}"),
     output:
         model=dxai_plan.model_file("{dataset}", "{arch}", "{variant}", "{seed}"),
         history="results/dxai/training/{dataset}_{arch}_{variant}_seed{seed}.csv",
@@ -66,9 +64,8 @@ rule dxai_decompose:
     """DXAI and the heatmap methods' decompositions of one dataset, and their beta curves."""
     input:
         model=dxai_plan.main_model(DXAI, "{dataset}"),
-        classifier=f"results/models/{{dataset}}/{DXAI_MAIN}/seed{DXAI['seed']}.pt",
-        test="resources/data/{dataset}/test.npz",
-        manifest="resources/data/{dataset}/manifest.json",
+        classifier=dxai_plan.classifier_file(DXAI, "{dataset}", DXAI_MAIN),
+        **dataset_files("{dataset}", splits=["test"]),
     output:
         decompositions="results/dxai/decompositions/{dataset}.pt",
         curves="results/dxai/beta_curves/{dataset}.csv",

@@ -13,7 +13,7 @@ renders the study's two surveys for this classifier, and simulated respondents
 (labelled as such everywhere) exercise the same analysis.
 """
 
-from common.config import classifier_file
+from common.paths import classifier_file, dataset_files
 from papers.pv import plan as pv_plan
 from papers.pv import study as pv_study
 

@@ -6,13 +6,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from common.config import (
-    classifier_and_method_errors,
-    classifier_file,
-    dataset_files,
-    imagenet_model_errors,
-    real_only_errors,
-)
+from common.config import classifier_and_method_errors, imagenet_model_errors, real_only_errors
+from common.paths import classifier_file, dataset_files
 
 
 def method_settings(config: Mapping[str, Any], section: str) -> dict[str, Any]:

@@ -12,14 +12,13 @@ shared rules of workflow/rules/explanations.smk with the survey's methods, so
 the survey's numbers come from the same code as the shared evaluation.
 """
 
-from common.config import classifier_file
 from common.download import download_inputs
+from common.paths import classifier_file, dataset_files, permuted_classifier_file
 from papers.survey import plan
 
 SURVEY = config["survey"]
 SURVEY_CLASSIFIER = classifier_file(SURVEY["classifier"])
-SURVEY_PERMUTED = "results/models/{dataset}/{arch}/permuted_seed{seed}.pt".format(
-    **SURVEY["classifier"])
+SURVEY_PERMUTED = permuted_classifier_file(SURVEY["classifier"])
 
 
 rule survey_table1:

@@ -1,9 +1,15 @@
 """Classifier zoo: training, the accuracy table and a prediction figure per model."""
 
-from common.config import classifier_runs, dataset_files, training_settings
+from common.config import classifier_runs, training_settings
 from common.data import buildable
 from common.download import download_inputs
 from common.models.pretrained import IMAGENET_MODELS
+from common.paths import (
+    CLASSIFIER,
+    CLASSIFIER_METRICS,
+    dataset_files,
+    dataset_preview,
+)
 
 
 rule train_classifier:
@@ -13,8 +19,8 @@ rule train_classifier:
         init_weights=lambda wildcards: download_inputs(config, training_settings(
             config, wildcards.dataset, wildcards.arch).get("init_weights")),
     output:
-        weights="results/models/{dataset}/{arch}/seed{seed}.pt",
-        metrics="results/models/{dataset}/{arch}/seed{seed}.json",
+        weights=CLASSIFIER,
+        metrics=CLASSIFIER_METRICS,
     params:
         training=lambda wildcards: training_settings(config, wildcards.dataset,
                                                     wildcards.arch),
@@ -33,10 +39,7 @@ rule train_classifier:
 rule accuracy_table:
     """Test accuracy of every trained classifier (the DXAI appendix's Table 6 analogue)."""
     input:
-        metrics=[
-            "results/models/{dataset}/{arch}/seed{seed}.json".format(**run)
-            for run in classifier_runs(config)
-        ],
+        metrics=[CLASSIFIER_METRICS.format(**run) for run in classifier_runs(config)],
     output:
         table=traced_report(
             "results/models/accuracy.csv",
@@ -56,9 +59,8 @@ rule accuracy_table:
 rule prediction_figure:
     """Confusion matrix and example predictions of one trained classifier."""
     input:
-        weights="results/models/{dataset}/{arch}/seed{seed}.pt",
-        manifest="resources/data/{dataset}/manifest.json",
-        test="resources/data/{dataset}/test.npz",
+        weights=CLASSIFIER,
+        **dataset_files("{dataset}", splits=["test"]),
     output:
         pdf="results/models/figures/predictions_{dataset}_{arch}_seed{seed}.pdf",
         png=traced_report(
@@ -81,14 +83,11 @@ rule prediction_figure:
 rule shared:
     """Every shared artifact: datasets with previews, classifiers, their table and figures."""
     input:
-        [f"resources/data/{name}/preview.png" for name in buildable(config)],
+        [dataset_preview(name) for name in buildable(config)],
         rules.accuracy_table.output,
+        [rules.prediction_figure.output.pdf.format(**run) for run in classifier_runs(config)],
         [
-            "results/models/figures/predictions_{dataset}_{arch}_seed{seed}.pdf".format(**run)
-            for run in classifier_runs(config)
-        ],
-        [
-            f"results/models/photos/{model}/top5.csv"
+            "results/models/photos/{model}/top5.csv".format(model=model)
             for model, weights in config["pretrained"].items()
             if model == "efficientnet_lite0" or weights is not None
         ],

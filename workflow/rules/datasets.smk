@@ -1,7 +1,7 @@
 """Datasets under resources/data/: generated with ground truth, or shipped real images."""
 
-from common.config import dataset_files
 from common.data import DATASETS
+from common.paths import dataset_files, dataset_preview
 
 
 rule make_dataset:
@@ -11,7 +11,7 @@ rule make_dataset:
     output:
         **dataset_files("{dataset}"),
         preview=traced_report(
-            "resources/data/{dataset}/preview.png",
+            dataset_preview("{dataset}"),
             caption="../report/dataset_preview.rst",
             category="Datasets",
             subcategory="{dataset}",
@@ -36,7 +36,7 @@ rule make_test_dataset:
     output:
         **dataset_files("{dataset}", splits=["test"]),
         preview=traced_report(
-            "resources/data/{dataset}/preview.png",
+            dataset_preview("{dataset}"),
             caption="../report/test_dataset_preview.rst",
             category="Datasets",
             subcategory="{dataset}",

@@ -4,7 +4,13 @@ The classifier is the configured ``attribution_evaluation`` pair; the wildcards
 let any trained (dataset, arch, seed) be evaluated the same way by name.
 """
 
-from common.config import dataset_files, training_settings
+from common.config import training_settings
+from common.paths import (
+    CLASSIFIER,
+    PERMUTED_CLASSIFIER,
+    PERMUTED_CLASSIFIER_METRICS,
+    dataset_files,
+)
 
 EVALUATION = config["attribution_evaluation"]
 EVALUATED = "results/explain/{dataset}_{arch}_seed{seed}".format(**EVALUATION)
@@ -12,8 +18,8 @@ EVALUATED = "results/explain/{dataset}_{arch}_seed{seed}".format(**EVALUATION)
 
 use rule train_classifier as train_permuted_classifier with:
     output:
-        weights="results/models/{dataset}/{arch}/permuted_seed{seed}.pt",
-        metrics="results/models/{dataset}/{arch}/permuted_seed{seed}.json",
+        weights=PERMUTED_CLASSIFIER,
+        metrics=PERMUTED_CLASSIFIER_METRICS,
     params:
         training=lambda wildcards: training_settings(config, wildcards.dataset,
                                                     wildcards.arch),
@@ -25,7 +31,7 @@ use rule train_classifier as train_permuted_classifier with:
 rule evaluate_attributions:
     """Every method's maps scored by every metric: per image, summarised, and drawn."""
     input:
-        weights="results/models/{dataset}/{arch}/seed{seed}.pt",
+        weights=CLASSIFIER,
         **dataset_files("{dataset}", splits=["test"]),
     output:
         scores="results/explain/{dataset}_{arch}_seed{seed}/scores.csv",
@@ -61,8 +67,8 @@ rule evaluate_attributions:
 rule sanity_checks:
     """Model-parameter and data randomisation tests (Adebayo et al.) for the chosen methods."""
     input:
-        weights="results/models/{dataset}/{arch}/seed{seed}.pt",
-        permuted="results/models/{dataset}/{arch}/permuted_seed{seed}.pt",
+        weights=CLASSIFIER,
+        permuted=PERMUTED_CLASSIFIER,
         **dataset_files("{dataset}", splits=["test"]),
     output:
         table=traced_report(
