@@ -122,6 +122,13 @@ def test_load_split_returns_tensors_in_unit_range(tmp_path):
     assert split.classes == peppers.CLASSES and split.masks.dtype == torch.bool
 
 
+def test_a_split_loads_from_its_manifest_as_from_its_folder(tmp_path):
+    """Rules declare a dataset's manifest as an input; the split loads through it."""
+    _write_dataset(tmp_path, build("peppers", 4))
+    through_manifest = load_split(tmp_path / "manifest.json", "test")
+    assert torch.equal(through_manifest.images, load_split(tmp_path, "test").images)
+
+
 def test_load_split_without_masks_and_with_names(tmp_path):
     photos = DATASETS["photos"].build({"image_size": 32})["test"]
     _write_dataset(tmp_path, photos, task="unlabelled")

@@ -71,9 +71,11 @@ def load_manifest(directory: str | Path) -> dict:
     return read_json(path)
 
 
-def load_split(directory: str | Path, split: str) -> ImageSplit:
-    """Load ``split`` of the dataset in ``directory`` after checking its sha256."""
-    directory = Path(directory)
+def load_split(dataset: str | Path, split: str) -> ImageSplit:
+    """Load ``split`` of a dataset after checking its sha256; ``dataset`` is the dataset's
+    folder or its manifest (the file a rule declares as its ``manifest`` input)."""
+    dataset = Path(dataset)
+    directory = dataset.parent if dataset.name == "manifest.json" else dataset
     manifest = load_manifest(directory)
     name = f"{split}.npz"
     path = directory / name

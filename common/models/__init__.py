@@ -43,13 +43,13 @@ def load_classifier(path: str | Path, device: str = "cpu") -> nn.Module:
     return model.to(device).eval()
 
 
-def classifier_and_test_split(inputs, device: str):
-    """A rule's trained classifier (input ``weights``) in eval mode on ``device`` and the test
-    split of its dataset (input ``manifest``): what most explanation scripts start from."""
+def classifier_and_test_split(weights: str | Path, manifest: str | Path, device: str):
+    """A trained classifier (its ``weights`` file) in eval mode on ``device`` and the test
+    split of the dataset whose ``manifest`` is given: what most explanation scripts start
+    from."""
     from common.data import load_split
 
-    return (load_classifier(inputs.weights, device),
-            load_split(Path(inputs.manifest).parent, "test"))
+    return load_classifier(weights, device), load_split(manifest, "test")
 
 
 def start_from_backbone(model: nn.Module, path: str | Path, arch: str) -> None:

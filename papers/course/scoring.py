@@ -3,8 +3,6 @@ map is scored against the ground-truth masks of the ``scenes`` data."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import torch
 from torch import nn
 
@@ -16,7 +14,7 @@ from common.metrics.localisation import energy_pointing_game, iou, pointing_game
 
 def scenes_images(manifest: str, split: str, count: int) -> ImageSplit:
     """The first ``count`` images of a split of a dataset with per-class masks."""
-    data = load_split(Path(manifest).parent, split)
+    data = load_split(manifest, split)
     if data.masks is None or data.masks.dim() != 4:
         raise ValueError(f"{manifest}: the course's localisation needs per-class masks "
                          f"(the scenes data), this dataset has none")

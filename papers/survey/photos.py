@@ -3,8 +3,6 @@ ImageNet classifier that explains them."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pandas as pd
 import torch
 import torch.nn.functional as F
@@ -19,7 +17,7 @@ def photos_and_model(manifest: str, settings: dict, device: str,
     """The configured photos at ``image_size`` on ``device``, their names, the classifier
     (ImageNet weights from ``settings['model']``'s local source) and its top-1 classes.
     ``key`` is the config key an unknown photo name is reported under."""
-    split = load_split(Path(manifest).parent, "test")
+    split = load_split(manifest, "test")
     known = list(split.names)
     missing = sorted(set(settings["images"]) - set(known))
     if missing:

@@ -68,7 +68,7 @@ def main(smk) -> None:
     settings = MetricSettings(**evaluation["metrics"])
     methods = sorted(METHODS) if evaluation["methods"] == "all" else evaluation["methods"]
     with Job(smk, seed=evaluation["seed"]) as job:
-        model, test = classifier_and_test_split(smk.input, job.device)
+        model, test = classifier_and_test_split(smk.input.weights, smk.input.manifest, job.device)
         x, target, mask = (t.to(job.device) for t in images_with_objects(test,
                                                                         evaluation["images"]))
         rows, maps, seconds = [], {}, {}

@@ -1,6 +1,5 @@
 """Top-5 ImageNet classes of a pretrained classifier on the shipped photographs (CSV)."""
 
-from pathlib import Path
 
 import pandas as pd
 import torch
@@ -14,7 +13,7 @@ TOP = 5
 
 def main(smk) -> None:
     with Job(smk) as job:
-        photos = load_split(Path(smk.input.manifest).parent, "test")
+        photos = load_split(smk.input.manifest, "test")
         model = load_imagenet_classifier(smk.wildcards.model, smk.params.weights).to(job.device)
         with torch.no_grad():
             probabilities = model(photos.images.to(job.device)).softmax(1).cpu()

@@ -79,7 +79,7 @@ def draw(test, probabilities):
 
 def main(smk) -> None:
     with Job(smk) as job:
-        model, test = classifier_and_test_split(smk.input, job.device)
+        model, test = classifier_and_test_split(smk.input.weights, smk.input.manifest, job.device)
         probabilities = predict(model, test.images, job.device, test.task == "multi_label")
         save_figure(draw(test, probabilities), smk.output.pdf, smk.output.png)
         job.log_figure("predictions", smk.output.png)

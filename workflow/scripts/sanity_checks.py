@@ -58,7 +58,7 @@ def draw(table: pd.DataFrame):
 def main(smk) -> None:
     sanity = smk.params.sanity
     with Job(smk, seed=sanity["seed"]) as job:
-        model, test = classifier_and_test_split(smk.input, job.device)
+        model, test = classifier_and_test_split(smk.input.weights, smk.input.manifest, job.device)
         permuted = load_classifier(smk.input.permuted, job.device).eval()
         x = test.images[:sanity["images"]].to(job.device)
         target = test.labels[:sanity["images"]].to(job.device)

@@ -48,7 +48,8 @@ def main(smk) -> None:
     spec, settings = smk.params.evaluation, smk.params.settings
     with Job(smk, seed=settings["seed"]) as job:
         model, x, names, split = evaluation_inputs(
-            smk, job.device, spec["images"], spec["image_size"],
+            spec, smk.params.weights, smk.input.manifest, job.device, spec["images"],
+            spec["image_size"],
             key=f"cartoonx.evaluations.{smk.wildcards.evaluation}.images", seed=settings["seed"])
         with torch.no_grad():
             labels = budget.batched(lambda images: model(images).argmax(1), x)

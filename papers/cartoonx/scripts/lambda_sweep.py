@@ -70,9 +70,10 @@ def draw(summary: pd.DataFrame, title: str):
 def main(smk) -> None:
     spec, settings = smk.params.evaluation, smk.params.settings
     with Job(smk, seed=settings["seed"]) as job:
-        model, x, _, _ = evaluation_inputs(smk, job.device, settings["lambda_sweep"]["images"],
-                                           spec["image_size"], key="cartoonx.lambda_sweep.images",
-                                           seed=settings["seed"])
+        model, x, _, _ = evaluation_inputs(
+            spec, smk.params.weights, smk.input.manifest, job.device,
+            settings["lambda_sweep"]["images"], spec["image_size"],
+            key="cartoonx.lambda_sweep.images", seed=settings["seed"])
         scores, results = sweep(model, x, settings)
         table = stability(x, results, settings)
         job.save_table("scores", scores.round(6), smk.output.scores)

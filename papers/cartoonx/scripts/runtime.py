@@ -11,7 +11,6 @@ cost: random weights stand in when no ImageNet weights are configured.
 
 import time
 from dataclasses import replace
-from pathlib import Path
 
 import pandas as pd
 import torch
@@ -75,7 +74,7 @@ def timings(model, image, settings: dict, device: str) -> list[dict]:
 def main(smk) -> None:
     settings = smk.params.runtime
     with Job(smk, seed=0) as job:
-        split = load_split(Path(smk.input.manifest).parent, "test")
+        split = load_split(smk.input.manifest, "test")
         image, _ = select_images(split, 1, settings["image_size"], key="cartoonx.runtime",
                                  seed=0)
         weights = smk.params.weights

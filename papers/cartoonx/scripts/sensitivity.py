@@ -155,9 +155,10 @@ def draw(x, explanations: dict):
 def main(smk) -> None:
     spec, settings = smk.params.evaluation, smk.params.settings
     with Job(smk, seed=settings["seed"]) as job:
-        model, x, _, _ = evaluation_inputs(smk, job.device, settings["sensitivity"]["images"],
-                                           spec["image_size"], key="cartoonx.sensitivity.images",
-                                           seed=settings["seed"])
+        model, x, _, _ = evaluation_inputs(
+            spec, smk.params.weights, smk.input.manifest, job.device,
+            settings["sensitivity"]["images"], spec["image_size"],
+            key="cartoonx.sensitivity.images", seed=settings["seed"])
         results, seeds, scores = explain_all(model, x, settings)
         job.save_table("sensitivity", scores.round(6), smk.output.scores)
         job.save_table("agreement", agreement_table(x, results, seeds, settings),

@@ -7,7 +7,6 @@ paper's text and its authors' code differ (region contrast's spatial weight), th
 reading is scored in the table beside the paper's.
 """
 
-from pathlib import Path
 
 import pandas as pd
 import torch
@@ -27,7 +26,7 @@ def centre_bias(count: int, side: int) -> torch.Tensor:
 
 
 def photo_figure(manifest: str, names: list[str]):
-    photos = load_split(Path(manifest).parent, "test")
+    photos = load_split(manifest, "test")
     missing = sorted(set(names) - set(photos.names))
     if missing:
         raise KeyError(f"config key 'course.classical.photos': {missing} are not among the "

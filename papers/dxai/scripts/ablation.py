@@ -2,7 +2,6 @@
 Eq. 12 loss. From each run's history: the held-out reconstruction PSNR and the training
 classification loss over iterations; and the final PSNR on the evaluation test images."""
 
-from pathlib import Path
 
 import matplotlib.pyplot as plt
 import pandas as pd
@@ -36,7 +35,7 @@ def plot(table: pd.DataFrame, pdf: str, png: str) -> None:
 
 def main(smk) -> None:
     with Job(smk, seed=0) as job:
-        test = load_split(Path(smk.input[smk.params.dataset]).parent, "test")
+        test = load_split(smk.input[smk.params.dataset], "test")
         index = evaluation_sample(test, *smk.params.images)
         x, labels = test.images[index].to(job.device), test.labels[index].to(job.device)
         rows = []

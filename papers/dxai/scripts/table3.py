@@ -2,7 +2,6 @@
 each classifier (columns), per dataset. The paper expects the lowest AUC on the diagonal.
 A last column measures it with the run's own discriminator, the paper's third classifier."""
 
-from pathlib import Path
 
 import pandas as pd
 
@@ -14,7 +13,7 @@ from papers.dxai.evaluation import beta_auc, evaluation_images, evaluation_sampl
 
 
 def dataset_rows(smk, dataset: str, arches: list[str], settings: dict, device: str) -> list:
-    test = load_split(Path(smk.input[dataset]).parent, "test")
+    test = load_split(smk.input[dataset], "test")
     index = evaluation_sample(test, *evaluation_images(settings, dataset))
     x, labels = test.images[index].to(device), test.labels[index].to(device)
     classifiers = {arch: load_classifier(smk.input[f"classifier_{dataset}_{arch}"], device)

@@ -5,7 +5,6 @@ three consecutive layers of the same classifier (each map scaled to a peak of 1 
 solutions divided by their dynamic range, averaged over pixels and images. Every image is
 explained for its true class."""
 
-from pathlib import Path
 
 import pandas as pd
 import torch
@@ -50,7 +49,7 @@ def main(smk) -> None:
     settings = smk.params.stability
     with Job(smk, seed=0) as job:
         classifier = load_classifier(smk.input.classifier, job.device)
-        test = load_split(Path(smk.input[settings["dataset"]]).parent, "test")
+        test = load_split(smk.input[settings["dataset"]], "test")
         index = evaluation_sample(test, settings["images"], "dxai.stability.images")
         x, labels = test.images[index].to(job.device), test.labels[index].to(job.device)
         rows = dxai_rows(smk.input.models, x, labels, job.device)

@@ -6,7 +6,6 @@ chooses questions; columns are the input, Grad-CAM of the top class over the
 image (as the survey shows it), the reconstruction y and PV (Eq. 2).
 """
 
-from pathlib import Path
 
 import torch
 
@@ -53,7 +52,7 @@ def main(smk) -> None:
     with Job(smk, seed=0) as job:
         classifier = load_classifier(smk.input.weights, job.device)
         decoder, _ = load_decoder(smk.input.decoder, job.device)
-        split = load_split(Path(smk.input.manifest).parent, "test")
+        split = load_split(smk.input.manifest, "test")
         probabilities = predict(classifier, split.images, job.device, multi_label=True)
         pools = question_pools(probabilities, split.labels)
         indices = {case: pool[:smk.params.images].tolist() for case, pool in pools.items()}

@@ -20,7 +20,6 @@ Every row names the images each decoder was trained on (``decoder_a_data``,
 generated cars unless ImageNet is configured, and the table says so.
 """
 
-from pathlib import Path
 
 import pandas as pd
 import torch.nn.functional as F
@@ -43,7 +42,7 @@ PAIRS = {"A vs B": ("A", "B"), "A vs B, other image": ("A", "B shifted"),
 def main(smk) -> None:
     with Job(smk, seed=0) as job:
         encoder = Encoder(load_classifier(smk.input.weights, job.device))
-        x = load_split(Path(smk.input.manifest).parent, "test").images[:smk.params.images]
+        x = load_split(smk.input.manifest, "test").images[:smk.params.images]
         images = {"input": x}
         decoders = smk.params.decoders
         for name, path in (("A", smk.input.own), ("B", smk.input.other)):

@@ -6,7 +6,6 @@ the mean and sample std over the first ``images`` test images; and a figure
 with the inputs and each decoder's reconstructions.
 """
 
-from pathlib import Path
 
 import pandas as pd
 import torch
@@ -33,7 +32,7 @@ def quality_row(variant: str, weights: dict, quality: dict[str, torch.Tensor]) -
 def main(smk) -> None:
     with Job(smk, seed=0) as job:
         encoder = Encoder(load_classifier(smk.input.weights, job.device))
-        x = load_split(Path(smk.input.manifest).parent, "test").images[:smk.params.images]
+        x = load_split(smk.input.manifest, "test").images[:smk.params.images]
         rows, shown = [], {}
         for variant, path in zip(smk.params.variants, smk.input.decoders, strict=True):
             decoder, _ = load_decoder(path, job.device)

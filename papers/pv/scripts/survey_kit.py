@@ -6,7 +6,6 @@ options; only the explanation differs (Grad-CAM over the image, or PV).
 """
 
 import logging
-from pathlib import Path
 
 from common.data import load_split
 from common.io import atomic_path, write_json
@@ -24,7 +23,7 @@ def main(smk) -> None:
     with Job(smk, seed=kit["seed"]) as job:
         classifier = load_classifier(smk.input.weights, job.device)
         decoder, _ = load_decoder(smk.input.decoder, job.device)
-        split = load_split(Path(smk.input.manifest).parent, "test")
+        split = load_split(smk.input.manifest, "test")
         probabilities = predict(classifier, split.images, job.device, multi_label=True)
         questions = select_questions(probabilities, split.labels, split.classes,
                                      {"model_right": kit["model_right"],

@@ -33,7 +33,7 @@ def main(smk) -> None:
         classifier = load_classifier(smk.input.weights, job.device)
         encoder = Encoder(classifier)
         image_size = int(params["image_size"])
-        images = as_encoder_input(load_split(Path(smk.input.manifest).parent, "train").images,
+        images = as_encoder_input(load_split(smk.input.manifest, "train").images,
                                   image_size)
         kwargs = decoder_kwargs(encoder.cpu(), image_size, 3, settings.width_scale)
         decoder = Decoder(**kwargs)

@@ -15,7 +15,7 @@ METHODS = {"lrp_epsilon": "LRP-epsilon", "lrp_epsilon_no_bias": "LRP-epsilon, no
 def main(smk) -> None:
     settings = smk.params.settings
     with Job(smk, seed=0) as job:
-        model, split = classifier_and_test_split(smk.input, job.device)
+        model, split = classifier_and_test_split(smk.input.weights, smk.input.manifest, job.device)
         x, target, _ = images_with_objects(split, settings["images"],
                                            key="survey.classifier.dataset")
         x, target = x.to(job.device), target.to(job.device)

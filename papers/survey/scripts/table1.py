@@ -13,7 +13,6 @@ method, beside the paper's printed values) and Fig. 11 (images, density maps and
 method's map).
 """
 
-from pathlib import Path
 
 import pandas as pd
 import torch
@@ -36,9 +35,9 @@ def classifier_and_split(smk, gaze: dict | None, device: str):
     """The explained model and the split with the images: a pretrained ImageNet model on the
     gaze dataset where ``gaze`` is set, else the survey's trained classifier and test split."""
     if gaze is None:
-        return classifier_and_test_split(smk.input, device)
+        return classifier_and_test_split(smk.input.weights, smk.input.manifest, device)
     model = load_imagenet_classifier(gaze["model"], smk.input.get("weights"))
-    return model.to(device).eval(), load_split(Path(smk.input.manifest).parent, "test")
+    return model.to(device).eval(), load_split(smk.input.manifest, "test")
 
 
 def score(model, x, target, density, methods: list[str], method_params: dict):

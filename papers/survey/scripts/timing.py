@@ -34,7 +34,7 @@ def timing_rows(model, x, target, settings: dict, device: str) -> list[dict]:
 def main(smk) -> None:
     settings = smk.params.settings
     with Job(smk, seed=settings["seed"]) as job:
-        model, split = classifier_and_test_split(smk.input, job.device)
+        model, split = classifier_and_test_split(smk.input.weights, smk.input.manifest, job.device)
         x = split.images[:settings["images"]]
         target = split.labels if split.labels.dim() == 1 else split.labels.argmax(1)
         target = target[:settings["images"]]
