@@ -6,9 +6,10 @@ import torch
 from scipy import ndimage
 from skimage.color import rgb2lab
 
-from common.explain import explain
+from common.explain import METHODS, Method, explain, lrp
 from common.explain.cam import class_activation_map, grad_cam
 from common.models import build_classifier
+from papers.course.cam import cam_family_maps
 from papers.course.classical import (
     CLASSICAL_MAPS,
     conspicuity,
@@ -19,7 +20,12 @@ from papers.course.classical import (
     spectral_residual,
 )
 from papers.course.limits import SaturatedDetector, example_image, region_table
-from papers.course.relevance import conservation_by_layer, linear_counterexample, lrp_zero_gap
+from papers.course.relevance import (
+    conservation_by_layer,
+    linear_counterexample,
+    lrp_zero_gap,
+    rule_maps,
+)
 from papers.course.transformer import decompose, head_weights, legrad, median_filter
 
 
@@ -237,6 +243,52 @@ def test_cam_equals_grad_cam_at_the_pooled_features_of_a_gap_network():
     assert torch.allclose(cam, upsample(cam_low.unsqueeze(1), **size), atol=1e-6)
     assert torch.allclose(gradcam, upsample(cam_low.clamp(min=0).unsqueeze(1), **size) / area,
                           atol=1e-6)
+
+
+@pytest.fixture
+def unhooked_cnn():
+    """A Simple CNN of its own: the tests below leave a hook on the model they are given."""
+    torch.manual_seed(0)
+    return build_classifier("simple", num_classes=3, image_size=32).eval()
+
+
+def leaving_a_hook(function):
+    """``function`` changed to leave a forward hook on the model it is given."""
+    def changing(model, *args, **kwargs):
+        model.register_forward_hook(lambda *hook_args: None)
+        return function(model, *args, **kwargs)
+    return changing
+
+
+def test_the_cam_family_maps_go_through_the_registry_check(monkeypatch):
+    model = build_classifier("resnet18", num_classes=4, image_size=32, base_width=4,
+                             feature_norm=True).eval()
+    monkeypatch.setitem(METHODS, "gradcam", Method(leaving_a_hook(grad_cam)))
+    with pytest.raises(RuntimeError, match="'gradcam' changed the model"):
+        cam_family_maps(model, torch.rand(2, 3, 32, 32), torch.tensor([0, 1]),
+                        layer=model.feature_norm)
+
+
+def test_the_lrp_maps_go_through_the_registry_check(unhooked_cnn, monkeypatch):
+    monkeypatch.setitem(METHODS, "lrp_epsilon",
+                        Method(leaving_a_hook(lrp.lrp), METHODS["lrp_epsilon"].defaults))
+    with pytest.raises(RuntimeError, match="'lrp_epsilon' changed the model"):
+        rule_maps(unhooked_cnn, torch.rand(2, 3, 32, 32), torch.tensor([0, 1]),
+                  {"LRP-eps 1": {"rule": "epsilon", "epsilon": 1.0}})
+
+
+def test_the_lrp_zero_gap_goes_through_the_registry_check(unhooked_cnn, monkeypatch):
+    monkeypatch.setitem(METHODS, "lrp_zero",
+                        Method(leaving_a_hook(lrp.lrp), METHODS["lrp_zero"].defaults))
+    with pytest.raises(RuntimeError, match="'lrp_zero' changed the model"):
+        lrp_zero_gap(unhooked_cnn, torch.rand(2, 3, 32, 32), torch.tensor([0, 1]))
+
+
+def test_the_relevance_at_each_layer_is_checked_like_a_registry_method(unhooked_cnn, monkeypatch):
+    monkeypatch.setattr("papers.course.relevance.relevance", leaving_a_hook(lrp.relevance))
+    with pytest.raises(RuntimeError, match="changed the model"):
+        conservation_by_layer(unhooked_cnn, torch.rand(2, 3, 32, 32), torch.tensor([0, 1]),
+                              {"features": unhooked_cnn.features}, rule="zero")
 
 
 @pytest.fixture(scope="module")

@@ -1,5 +1,7 @@
 """Attribution methods: identities, agreement with independent code, and the call contract."""
 
+import inspect
+
 import pytest
 import torch
 from captum.attr import Saliency
@@ -186,6 +188,24 @@ def test_batch_equals_one_by_one_and_model_is_untouched(resnet, images, method):
     assert not any(m._forward_hooks or m._backward_hooks for m in resnet.modules())
 
 
+LAYER_METHODS = sorted(name for name, entry in METHODS.items()
+                       if "layer" in inspect.signature(entry.function).parameters)
+
+
+def test_the_cam_family_and_internal_influence_take_a_layer():
+    assert {"cam", "gradcam", "guided_gradcam", "gradcam_plus_plus", "eigen_gradcam", "fem",
+            "internal_influence"} <= set(LAYER_METHODS)
+
+
+@pytest.mark.parametrize("method", LAYER_METHODS)
+def test_a_layer_given_as_a_module_or_as_its_path_gives_the_same_map(resnet, images, method):
+    """The last block's second convolution (its channels are the ones CAM's classifier weighs)."""
+    by_module = explain(resnet, images, TARGET, method, layer=resnet.layer4[1].conv2)
+    by_path = explain(resnet, images, TARGET, method, layer="layer4.1.conv2")
+    assert torch.equal(by_module, by_path)
+    assert not torch.equal(by_module, explain(resnet, images, TARGET, method))
+
+
 def test_deeplift_sums_to_delta(resnet, images):
     attribution = explain(resnet, images, TARGET, "deeplift")
     with torch.no_grad():
@@ -325,16 +345,6 @@ def test_rise_ranks_the_informative_region_highest():
         model[1].weight[0].view(8, 8)[:4, :4] = 0.25
     heat = explain(model, torch.ones(1, 1, 8, 8), 0, "rise", masks=500, cells=2)
     assert heat[0, 0, :4, :4].mean() > heat[0, 0, 4:, 4:].mean() + 0.05
-
-
-def test_distinct_part_scales_the_image_by_the_normalised_map():
-    from common.explain import distinct_part
-
-    x = torch.full((1, 3, 2, 2), 0.5)
-    attribution = torch.tensor([[[[2.0, -4.0], [1.0, 0.0]]]])
-    distinct = distinct_part(attribution, x)
-    assert distinct.shape == x.shape
-    assert torch.allclose(distinct[0, 1], torch.tensor([[0.25, -0.5], [0.125, 0.0]]))
 
 
 def test_lrp_zero_equals_gradient_x_input_without_biases():

@@ -14,6 +14,7 @@ from common.metrics.faithfulness import (
     aopc,
     decomposition_auc,
     deletion_auc,
+    distinct_part,
     importance_ranks,
     insertion_auc,
     removal_curve,
@@ -112,6 +113,14 @@ def test_decomposition_auc_integrates_accuracy_over_beta():
     assert torch.allclose(scores, torch.full((2,), expected, dtype=scores.dtype))
     agnostic_only = decomposition_auc(Brightness(), x, torch.zeros_like(x), target)
     assert torch.allclose(agnostic_only, torch.ones(2))
+
+
+def test_distinct_part_scales_the_image_by_the_normalised_map():
+    x = torch.full((1, 3, 2, 2), 0.5)
+    attribution = torch.tensor([[[[2.0, -4.0], [1.0, 0.0]]]])
+    distinct = distinct_part(attribution, x)
+    assert distinct.shape == x.shape
+    assert torch.allclose(distinct[0, 1], torch.tensor([[0.25, -0.5], [0.125, 0.0]]))
 
 
 def test_blur_replacement_keeps_the_mean_of_a_constant_image():

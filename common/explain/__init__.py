@@ -12,9 +12,10 @@ the registry sets the paper's value explicitly.
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -68,7 +69,7 @@ METHODS: dict[str, Method] = {
     "fem": Method(cam.feature_explanation_map, {"k": 1.0},
                   "Feature Explanation Method; k = 1 as the survey states"),
     "internal_influence": Method(cam.internal_influence, {"steps": 50},
-                                 "Internal Influence at the DXAI authors' layer, channel mean"),
+                                 "Internal Influence at the feature layer, channel mean"),
     "gradient_shap": Method(gradients.gradient_shap, {"samples": 25, "baseline": "zero",
                                                       "seed": 0},
                             "GradientSHAP, zero baseline, 25 samples (DXAI authors)"),
@@ -140,24 +141,29 @@ def _yaml_name(kind: type) -> str:
     return "null" if kind is type(None) else kind.__name__
 
 
-def distinct_part(attribution: torch.Tensor, x: torch.Tensor,
-                  reference: float = 0.0) -> torch.Tensor:
-    """A heatmap as a DXAI-style decomposition: x_distinct = (attr / max|attr|) * (x - reference).
-
-    The normalisation is per image; a one-channel map is broadcast over the
-    image's channels; x - x_distinct is the agnostic part. ``reference`` is the
-    value a fully removed pixel tends to: the DXAI authors work on images in
-    [-1, 1] and scale x itself, so on [0, 1] images their decomposition is
-    ``reference=0.5`` (grey); 0 (black) is the paper's formula read on [0, 1].
-    """
-    peak = attribution.abs().amax(dim=(1, 2, 3), keepdim=True).clamp(min=1e-12)
-    return attribution / peak * (x - reference)
-
-
 def _model_state(model: nn.Module) -> tuple:
     hooks = sum(len(m._forward_hooks) + len(m._forward_pre_hooks) + len(m._backward_hooks)
                 + len(m._backward_pre_hooks) for m in model.modules())
     return model.training, hooks, [p.requires_grad for p in model.parameters()]
+
+
+@contextlib.contextmanager
+def left_unchanged(model: nn.Module, culprit: str) -> Iterator[None]:
+    """Run the code inside with ``model`` in eval mode, then restore its mode; raise if the
+    code changed its mode, gradient flags or hooks (``culprit`` names it in the error).
+
+    :func:`explain` wraps every method in it; code that needs more than one map from a
+    method's pass (the course's relevance at each layer) wraps its call the same way.
+    """
+    before = _model_state(model)
+    was_training = model.training
+    model.eval()
+    try:
+        yield
+    finally:
+        model.train(was_training)
+    if _model_state(model) != before:
+        raise RuntimeError(f"{culprit} changed the model's mode, flags or hooks")
 
 
 def explain(model: nn.Module, x: torch.Tensor, target: torch.Tensor | int, method: str,
@@ -165,9 +171,10 @@ def explain(model: nn.Module, x: torch.Tensor, target: torch.Tensor | int, metho
     """Attribution of ``target`` (class index, per image or for all) for inputs ``x``.
 
     The model is evaluated in eval mode and restored to its mode, gradient flags
-    and hooks afterwards; a method that leaves a hook behind is an error. The images
-    are explained in chunks that keep every forward pass within the memory budget
-    (:mod:`common.budget`); each method's map of an image does not depend on its chunk.
+    and hooks afterwards; a method that leaves a hook behind is an error
+    (:func:`left_unchanged`). The images are explained in chunks that keep every
+    forward pass within the memory budget (:mod:`common.budget`); each method's map
+    of an image does not depend on its chunk.
     """
     if method not in METHODS:
         raise KeyError(f"unknown attribution method {method!r}; known: {sorted(METHODS)}")
@@ -176,15 +183,8 @@ def explain(model: nn.Module, x: torch.Tensor, target: torch.Tensor | int, metho
         raise ValueError(f"method {method!r}: no images to explain (x has shape {tuple(x.shape)})")
     if isinstance(target, int):
         target = torch.full((len(x),), target, dtype=torch.long, device=x.device)
-    before = _model_state(model)
-    was_training = model.training
-    model.eval()
     target, arguments = target.to(x.device), {**entry.defaults, **params}
-    try:
+    with left_unchanged(model, f"method {method!r}"):
         attribution = torch.cat([entry.function(model, x[part], target[part], **arguments)
                                  for part in budget.image_chunks(len(x), entry.copies_per_image)])
-    finally:
-        model.train(was_training)
-    if _model_state(model) != before:
-        raise RuntimeError(f"method {method!r} changed the model's mode, flags or hooks")
     return attribution.detach()

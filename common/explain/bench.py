@@ -32,7 +32,7 @@ from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
 from zennit.attribution import Gradient
 
 from common.explain import METHODS, explain, lime, lrp
-from common.explain.cam import DXAI_INFLUENCE_LAYER, feature_layer, resolve_layer
+from common.explain.cam import feature_layer
 from common.models import build_classifier
 
 
@@ -111,7 +111,7 @@ def library_calls(model, x, target) -> dict[str, Callable[[], torch.Tensor]]:
 
     spread = 0.15 * float(x.max() - x.min())
     segments = lime.superpixels(x, segments=METHODS["lime"].defaults.get("segments", 50))
-    layer = resolve_layer(model, DXAI_INFLUENCE_LAYER)
+    layer = feature_layer(model)
     return {
         "gradient": lambda: attr.Saliency(model).attribute(x, target=target, abs=False),
         "saliency": lambda: attr.Saliency(model).attribute(x, target=target),

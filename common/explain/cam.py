@@ -4,8 +4,10 @@ CAM, Grad-CAM, Grad-CAM++, EigenGrad-CAM and FEM differ only in how they weight
 or combine the feature maps A_k; each is a short function over
 :func:`_activations_and_gradients`.
 
-The feature maps are read with a forward hook that is removed before the call
-returns. Maps are upsampled bilinearly to the input size, as in the papers.
+Every method takes the layer it reads as a module or as its dotted path in the
+model (:func:`resolve_layer`); without one, the :func:`feature_layer`. The feature
+maps are read with a forward hook that is removed before the call returns. Maps
+are upsampled bilinearly to the input size, as in the papers.
 """
 
 from __future__ import annotations
@@ -78,21 +80,29 @@ def _upsample(maps: torch.Tensor, size) -> torch.Tensor:
     return F.interpolate(maps, size=size, mode="bilinear", align_corners=False)
 
 
-def _activations_and_gradients(model, x, target, layer=None):
+def resolve_layer(model: nn.Module, layer: nn.Module | str | None) -> nn.Module:
+    """The module ``layer`` names in ``model``: a module is itself, a dotted path (e.g.
+    ``layer4.0.conv1``) the submodule there, None the :func:`feature_layer`. Every method of
+    this module takes its ``layer`` through here, so a caller passes whichever it holds."""
+    if layer is None:
+        return feature_layer(model)
+    return model.get_submodule(layer) if isinstance(layer, str) else layer
+
+
+def _activations_and_gradients(model, x, target, layer: nn.Module | str | None = None):
     """Feature maps A (B,K,h,w) of ``layer`` and the target logit's gradient with respect to A.
 
     The input requires a gradient so that A is in the graph even when the model's
     parameters are frozen (as the pretrained ImageNet wrappers are).
     """
-    layer = layer or feature_layer(model)
-    with recorded_output(layer) as record, torch.enable_grad():
+    with recorded_output(resolve_layer(model, layer)) as record, torch.enable_grad():
         logits = model(x.detach().requires_grad_(True))
     activations = record["out"]
     (grads,) = torch.autograd.grad(logits.gather(1, target.view(-1, 1)).sum(), activations)
     return activations.detach(), grads
 
 
-def grad_cam(model, x, target, layer: nn.Module | None = None) -> torch.Tensor:
+def grad_cam(model, x, target, layer: nn.Module | str | None = None) -> torch.Tensor:
     """Grad-CAM (Selvaraju et al.): ReLU(sum_k mean(dy_c/dA_k) * A_k), (B,1,H,W)."""
     activations, grads = _activations_and_gradients(model, x, target, layer)
     weights = grads.mean(dim=(2, 3), keepdim=True)
@@ -100,7 +110,7 @@ def grad_cam(model, x, target, layer: nn.Module | None = None) -> torch.Tensor:
     return _upsample(maps, x.shape[-2:])
 
 
-def grad_cam_plus_plus(model, x, target, layer: nn.Module | None = None) -> torch.Tensor:
+def grad_cam_plus_plus(model, x, target, layer: nn.Module | str | None = None) -> torch.Tensor:
     """Grad-CAM++ (Chattopadhyay et al., Eq. 19 with the exponential output).
 
     alpha = g^2 / (2 g^2 + sum_ab A_ab g^3), w_k = sum_ij alpha ReLU(g), map = ReLU(sum_k w_k A_k).
@@ -114,7 +124,7 @@ def grad_cam_plus_plus(model, x, target, layer: nn.Module | None = None) -> torc
     return _upsample(maps, x.shape[-2:])
 
 
-def eigen_grad_cam(model, x, target, layer: nn.Module | None = None) -> torch.Tensor:
+def eigen_grad_cam(model, x, target, layer: nn.Module | str | None = None) -> torch.Tensor:
     """EigenGrad-CAM: the first principal component of the gradient-weighted feature maps.
 
     Each image's (h*w, K) matrix of A * dy_c/dA is centred over positions and
@@ -135,7 +145,7 @@ def eigen_grad_cam(model, x, target, layer: nn.Module | None = None) -> torch.Te
     return _upsample(maps, x.shape[-2:])
 
 
-def feature_explanation_map(model, x, target=None, layer: nn.Module | None = None,
+def feature_explanation_map(model, x, target=None, layer: nn.Module | str | None = None,
                             k: float = 1.0) -> torch.Tensor:
     """FEM (Fuad et al.), as defined in shared/papers/NOTES.md; class-agnostic.
 
@@ -151,8 +161,7 @@ def feature_explanation_map(model, x, target=None, layer: nn.Module | None = Non
     """
     del target  # FEM explains the features, not a class
     rectify = nn.Identity() if layer is not None else feature_rectifier(model)
-    layer = layer or feature_layer(model)
-    with torch.no_grad(), recorded_output(layer) as record:
+    with torch.no_grad(), recorded_output(resolve_layer(model, layer)) as record:
         model(x)
     activations = rectify(record["out"])
     mean = activations.mean(dim=(2, 3), keepdim=True)
@@ -164,7 +173,7 @@ def feature_explanation_map(model, x, target=None, layer: nn.Module | None = Non
     return _upsample(maps, x.shape[-2:])
 
 
-def guided_grad_cam(model, x, target, layer: nn.Module | None = None) -> torch.Tensor:
+def guided_grad_cam(model, x, target, layer: nn.Module | str | None = None) -> torch.Tensor:
     """Guided Grad-CAM: guided backpropagation times the bilinearly upsampled Grad-CAM.
 
     Selvaraju et al. upsample bilinearly; Captum's GuidedGradCam defaults to nearest.
@@ -174,21 +183,13 @@ def guided_grad_cam(model, x, target, layer: nn.Module | None = None) -> torch.T
     return guided_backprop(model, x, target) * grad_cam(model, x, target, layer)
 
 
-def resolve_layer(model: nn.Module, path: str | None) -> nn.Module:
-    """The submodule at a dotted ``path`` (e.g. ``layer4.0.conv1``), or the feature layer."""
-    return feature_layer(model) if path is None else model.get_submodule(path)
-
-
-DXAI_INFLUENCE_LAYER = "layer4.0.conv1"
-
-
-def internal_influence(model, x, target, layer: str | None = None,
+def internal_influence(model, x, target, layer: nn.Module | str | None = None,
                        steps: int = 50, baseline: str | float = "zero") -> torch.Tensor:
     """Internal Influence (Leino et al.) at ``layer``, as the DXAI authors use it.
 
     Captum's InternalInfluence at the layer, then ReLU, the mean over channels
-    and bilinear upsampling to the input size. Without ``layer``: the DXAI
-    authors' ``layer4.0.conv1`` on a ResNet, the feature layer on other models.
+    and bilinear upsampling to the input size. Without ``layer``: the feature layer,
+    as for the CAM family (the DXAI authors' ``layer4.0.conv1`` is theirs to pass).
     The path starts at ``baseline`` (:func:`common.explain.gradients.baseline_tensor`:
     ``"zero"``, ``"mean"`` or a value); Captum's default is zero, which is grey on
     the DXAI authors' [-1, 1] images and 0.5 on these [0, 1] ones.
@@ -197,26 +198,22 @@ def internal_influence(model, x, target, layer: str | None = None,
 
     from common.explain.gradients import baseline_tensor
 
-    if layer is None and DXAI_INFLUENCE_LAYER in dict(model.named_modules()):
-        layer = DXAI_INFLUENCE_LAYER
-    module = resolve_layer(model, layer)
-    influence = InternalInfluence(model, module).attribute(
+    influence = InternalInfluence(model, resolve_layer(model, layer)).attribute(
         x, baselines=baseline_tensor(x, baseline), target=target, n_steps=steps,
         internal_batch_size=budget.images_per_pass())
     return _upsample(F.relu(influence).mean(1, keepdim=True), x.shape[-2:])
 
 
-def class_activation_map(model, x, target, layer: nn.Module | None = None,
+def class_activation_map(model, x, target, layer: nn.Module | str | None = None,
                          classifier: nn.Linear | None = None) -> torch.Tensor:
     """CAM (Zhou et al.): sum_k w_{c,k} A_k for a network that is GAP then one linear layer.
 
     Signed (no ReLU), as defined; ``classifier`` defaults to the model's ``fc``.
     """
-    layer = layer or feature_layer(model)
     classifier = classifier or getattr(model, "fc", None)
     if not isinstance(classifier, nn.Linear):
         raise ValueError("CAM needs a global-average-pooling network ending in one nn.Linear")
-    with torch.no_grad(), recorded_output(layer) as record:
+    with torch.no_grad(), recorded_output(resolve_layer(model, layer)) as record:
         model(x)
     weights = classifier.weight[target]  # (B, K)
     maps = torch.einsum("bk,bkhw->bhw", weights, record["out"]).unsqueeze(1)

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 import torch
 
-from common.explain import distinct_part
 from common.metrics import METRICS
+from common.metrics.faithfulness import distinct_part
 
 
 @dataclass(frozen=True)

@@ -204,3 +204,18 @@ def decomposition_auc(model, x, distinct, target, betas: torch.Tensor | None = N
                        for part in budget.image_chunks(len(x))])
             for beta in betas.tolist()], dim=1)
     return area_under_curve(curve, betas)
+
+
+def distinct_part(attribution: torch.Tensor, x: torch.Tensor,
+                  reference: float = 0.0) -> torch.Tensor:
+    """A heatmap as a DXAI-style decomposition: x_distinct = (attr / max|attr|) * (x - reference).
+
+    What :func:`decomposition_auc` scores of a heatmap. The normalisation is per
+    image; a one-channel map is broadcast over the image's channels; x - x_distinct
+    is the agnostic part. ``reference`` is the value a fully removed pixel tends to:
+    the DXAI authors work on images in [-1, 1] and scale x itself, so on [0, 1]
+    images their decomposition is ``reference=0.5`` (grey); 0 (black) is the paper's
+    formula read on [0, 1].
+    """
+    peak = attribution.abs().amax(dim=(1, 2, 3), keepdim=True).clamp(min=1e-12)
+    return attribution / peak * (x - reference)

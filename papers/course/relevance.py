@@ -5,7 +5,9 @@
   with what removing a feature does; the proportional one,
   R_d = f(x) |w_d x_d| / sum |w x|, gives every feature the sign of f(x).
 - Conservation layer by layer, and LRP-0 equal to gradient x input, on a trained
-  ReLU network, through ``common.explain.lrp`` (zennit).
+  ReLU network: the maps through the method registry (``common.explain.explain``),
+  the relevance at each layer through ``common.explain.lrp`` (zennit) under the
+  registry's check that the model comes back unchanged.
 - The rules' effect (epsilon, gamma) on real photographs, measured by the share of
   negative relevance and how concentrated the relevance is.
 """
@@ -15,7 +17,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from common.explain.gradients import gradient_x_input
+from common.explain import explain, left_unchanged
 from common.explain.lrp import relevance
 
 
@@ -70,7 +72,8 @@ def conservation_by_layer(model: nn.Module, x: torch.Tensor, target: torch.Tenso
     target logit that LRP starts from, per image: 1 everywhere means exact conservation."""
     with torch.no_grad():
         logit = model(x).gather(1, target.view(-1, 1)).squeeze(1)
-    at_input, at_layers = relevance(model, x, target, layers=list(layers.values()), **rule)
+    with left_unchanged(model, "LRP at the layers"):
+        at_input, at_layers = relevance(model, x, target, layers=list(layers.values()), **rule)
     sums = {name: r.flatten(1).sum(1) for name, r in zip(layers, at_layers, strict=True)}
     sums["input"] = at_input.flatten(1).sum(1)
     return {name: total / logit for name, total in sums.items()}
@@ -79,9 +82,18 @@ def conservation_by_layer(model: nn.Module, x: torch.Tensor, target: torch.Tenso
 def lrp_zero_gap(model: nn.Module, x: torch.Tensor, target: torch.Tensor) -> float:
     """max |LRP-0 - gradient x input| / max |gradient x input|: zero on a ReLU network,
     biases included (each bias sits in its layer's denominator)."""
-    lrp_zero = relevance(model, x, target, rule="zero")[0]
-    reference = gradient_x_input(model, x, target)
+    lrp_zero = explain(model, x, target, "lrp_zero")
+    reference = explain(model, x, target, "gradient_x_input")
     return ((lrp_zero - reference).abs().max() / reference.abs().max()).item()
+
+
+def rule_maps(model: nn.Module, x: torch.Tensor, target: torch.Tensor,
+              rules: dict[str, dict]) -> dict[str, torch.Tensor]:
+    """Channel-summed LRP maps (B, H, W) per display name, each ``rule`` (keyword arguments
+    of :func:`common.explain.lrp.lrp`) run as the registry's method of its rule
+    (``lrp_zero``, ``lrp_epsilon``, ``lrp_gamma``, ...)."""
+    return {name: explain(model, x, target, f"lrp_{rule['rule']}", **rule).sum(1)
+            for name, rule in rules.items()}
 
 
 def concentration(maps: torch.Tensor, top: float = 0.1) -> torch.Tensor:

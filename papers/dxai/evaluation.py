@@ -18,7 +18,7 @@
 * Table 4: the per-pixel standard deviation of several solutions, divided by
   their dynamic range (max - min over the solutions, per image).
 
-Heatmap methods become decompositions through :func:`common.explain.distinct_part`
+Heatmap methods become decompositions through :func:`common.metrics.faithfulness.distinct_part`
 about grey (:data:`REFERENCE`), as the authors' code does on [-1, 1] images.
 """
 

@@ -7,7 +7,7 @@ images) at the authors' layers (shared/papers/NOTES.md and their
 
 * on the explained ResNet18: Grad-CAM and Guided Grad-CAM at
   ``dxai.evaluation.gradcam_layer`` (their ``layer3[-1].conv2``), Internal
-  Influence at the registry's ``layer4.0.conv1`` (their ``layer4[0].conv1``);
+  Influence at :data:`INFLUENCE_LAYER` (their ``layer4[0].conv1``);
 * on the DXAI discriminator as a classifier (App. 0.B): Grad-CAM at the second
   to last residual block's ``conv2`` (their ``main[repeat_num - 1].conv2``),
   Internal Influence at the fourth from last block's ``conv1`` (their
@@ -29,9 +29,8 @@ from torch import nn
 from common.explain import explain
 from papers.dxai.model import Architecture
 
-#: Methods that take the Grad-CAM layer as a module.
-CAM_METHODS = ("gradcam", "guided_gradcam")
-INFLUENCE = "internal_influence"
+#: Where the DXAI authors read Internal Influence of a ResNet (their ``layer4[0].conv1``).
+INFLUENCE_LAYER = "layer4.0.conv1"
 
 #: Methods whose rules act on ReLU or sum modules, which the DXAI discriminator does not
 #: have: on it they would raise (guided backprop, DeconvNet) or silently compute something
@@ -55,16 +54,22 @@ def discriminator_refusal(method: str) -> str | None:
 
 @dataclass(frozen=True)
 class Layers:
-    """Module paths of the layers a classifier is explained at (None: the registry's)."""
+    """Module paths of the layers a classifier is explained at: Grad-CAM's (also Guided
+    Grad-CAM's) and Internal Influence's."""
 
     gradcam: str
-    influence: str | None = None
+    influence: str
+
+    def of(self, method: str) -> str | None:
+        """The layer ``method`` reads, or None for a method that reads no layer."""
+        return {"gradcam": self.gradcam, "guided_gradcam": self.gradcam,
+                "internal_influence": self.influence}.get(method)
 
 
 def classifier_layers(gradcam_layer: str) -> Layers:
-    """The explained ResNet18's: Grad-CAM at ``gradcam_layer``, Internal Influence at the
-    registry's DXAI default (``layer4.0.conv1``)."""
-    return Layers(gradcam=gradcam_layer)
+    """The explained ResNet18's: Grad-CAM at ``gradcam_layer``, Internal Influence at
+    :data:`INFLUENCE_LAYER`."""
+    return Layers(gradcam=gradcam_layer, influence=INFLUENCE_LAYER)
 
 
 def discriminator_layers(arch: Architecture) -> Layers:
@@ -78,11 +83,8 @@ def discriminator_layers(arch: Architecture) -> Layers:
 def heatmap(model: nn.Module, x: torch.Tensor, target: torch.Tensor, method: str,
             layers: Layers, method_params: Mapping[str, Mapping]) -> torch.Tensor:
     """One registry method's attribution of ``target`` for ``x``, with ``method_params``'s
-    entry for it, the CAM methods at ``layers.gradcam``, Internal Influence at
-    ``layers.influence``."""
-    params = dict(method_params.get(method, {}))
-    if method in CAM_METHODS:
-        params["layer"] = model.get_submodule(layers.gradcam)
-    elif method == INFLUENCE and layers.influence is not None:
-        params["layer"] = layers.influence
+    entry for it, at its layer of ``layers`` if it reads one."""
+    params, layer = dict(method_params.get(method, {})), layers.of(method)
+    if layer is not None:
+        params["layer"] = layer
     return explain(model, x, target, method, **params)

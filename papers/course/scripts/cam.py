@@ -8,10 +8,10 @@ layer's; each image's explained class is its present class with the highest logi
 
 import pandas as pd
 
-from common.explain.cam import class_activation_map, eigen_grad_cam, grad_cam, grad_cam_plus_plus
 from common.models import load_classifier
 from common.plotting import map_grid, save_figure
 from common.tracking import Job
+from papers.course.cam import CAM_FAMILY, cam_family_maps
 from papers.course.scoring import (
     class_masks,
     explained_class,
@@ -20,8 +20,6 @@ from papers.course.scoring import (
     scenes_images,
 )
 
-CAM_FAMILY = {"CAM": class_activation_map, "Grad-CAM": grad_cam,
-              "Grad-CAM++": grad_cam_plus_plus, "EigenGrad-CAM": eigen_grad_cam}
 FIGURE_IMAGES = 4
 
 
@@ -33,9 +31,7 @@ def main(smk) -> None:
         x = scenes.images.to(job.device)
         target = explained_class(model, x, scenes.labels)
         masks = class_masks(scenes.masks, target)
-        layer = model.feature_norm
-        maps = {name: method(model, x, target, layer=layer)[:, 0]
-                for name, method in CAM_FAMILY.items()}
+        maps = cam_family_maps(model, x, target, layer=model.feature_norm)
         maps["random (baseline)"] = random_maps(masks.shape, seed=0)
         rows = [{"method": name, "images": len(x), **localisation(values, masks,
                                                                    settings["tolerance"])}

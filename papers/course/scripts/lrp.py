@@ -16,7 +16,6 @@ import torch
 from sklearn.linear_model import LogisticRegression
 
 from common.data import load_split
-from common.explain.lrp import lrp
 from common.models import load_classifier
 from common.plotting import map_grid, save_figure
 from common.tracking import Job
@@ -26,6 +25,7 @@ from papers.course.relevance import (
     linear_counterexample,
     lrp_zero_gap,
     negative_share,
+    rule_maps,
 )
 
 
@@ -82,7 +82,7 @@ def main(smk) -> None:
         job.save_table("lrp_conservation",
                        pd.DataFrame(conservation_rows(model, x, target, rules)),
                        smk.output.conservation)
-        maps = {name: lrp(model, x, target, **rule).sum(1) for name, rule in rules.items()}
+        maps = rule_maps(model, x, target, rules)
         gap = lrp_zero_gap(model, x, target)
         rows = [{"rule": name, "images": len(x),
                  "negative_share": negative_share(values).mean().item(),

@@ -24,8 +24,8 @@ import torch
 
 from common import budget
 from common.data import load_split
-from common.explain import distinct_part
 from common.io import save_torch
+from common.metrics.faithfulness import distinct_part
 from common.models import load_classifier
 from common.tracking import Job
 from papers.dxai.decompose import load_decomposer, load_discriminator

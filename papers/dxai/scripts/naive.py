@@ -8,8 +8,9 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import torch
 
-from common.explain import distinct_part, explain
+from common.explain import explain
 from common.io import load_torch
+from common.metrics.faithfulness import distinct_part
 from common.models import load_classifier
 from common.plotting import save_figure, show_image
 from common.tracking import Job
