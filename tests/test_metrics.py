@@ -1,6 +1,8 @@
 """Faithfulness, localisation and sanity-check metrics: known answers computed by hand."""
 
 import copy
+import dataclasses
+import inspect
 
 import numpy as np
 import pytest
@@ -9,7 +11,8 @@ from torch import nn
 
 from common.data import ImageSplit
 from common.explain import METHODS, Method
-from common.metrics import METRICS
+from common.metrics import METRICS, Metric
+from common.metrics.evaluate import MetricSettings, all_scores
 from common.metrics.faithfulness import (
     aopc,
     decomposition_auc,
@@ -233,3 +236,37 @@ def test_every_metric_declares_its_direction():
     assert METRICS["deletion_auc"].higher_is_better is False
     assert METRICS["kl"].higher_is_better is False
     assert METRICS["insertion_auc"].higher_is_better is True
+
+
+def test_every_metric_takes_the_settings_it_declares_as_keywords_of_its_function():
+    names = {setting.name for setting in dataclasses.fields(MetricSettings)}
+    for name, metric in METRICS.items():
+        keywords = inspect.signature(metric.function).parameters
+        assert set(metric.settings) <= set(keywords), name
+        assert set(metric.settings.values()) <= names, name
+    assert {setting for metric in METRICS.values() for setting in metric.settings.values()} \
+        == names  # no setting that no metric takes
+
+
+def test_a_registered_metric_is_evaluated_with_its_declared_settings(monkeypatch):
+    """Registering a metric is the one edit: the evaluation loops over the registry."""
+    generator = torch.Generator().manual_seed(0)
+    model = LinearLogit(torch.randn(1, 1, 24, 24, generator=generator))  # HOG needs 24 px
+    x, target = torch.rand(3, 1, 24, 24, generator=generator), torch.ones(3, dtype=torch.long)
+    received = {}
+
+    def fabricated(attribution, mask, tolerance):
+        received["tolerance"] = tolerance
+        return torch.full((len(attribution),), 0.5)
+
+    monkeypatch.setitem(METRICS, "fabricated", Metric(fabricated, True, "localisation",
+                                                      "a test's", {"tolerance": "iou_threshold"}))
+    settings = MetricSettings(deletion_steps=2, aopc_steps=2, aopc_patch=2, iou_threshold=0.3)
+    attribution, mask = torch.rand_like(x), torch.rand_like(x) > 0.5
+    scores = all_scores(model, x, attribution, target, mask, settings)
+    assert list(scores) == list(METRICS)
+    assert torch.equal(scores["fabricated"], torch.full((3,), 0.5))
+    assert received == {"tolerance": 0.3}
+    without_mask = all_scores(model, x, attribution, target, None, settings)
+    assert list(without_mask) == [name for name, metric in METRICS.items()
+                                  if metric.category == "faithfulness"]

@@ -12,13 +12,16 @@ from dataclasses import dataclass
 
 import torch
 
-from common.metrics import METRICS
+from common.metrics import METRICS, Metric
 from common.metrics.faithfulness import distinct_part
 
 
 @dataclass(frozen=True)
 class MetricSettings:
-    """The metric parameters that depend on image size (the ``attribution_evaluation`` config)."""
+    """The metric parameters that depend on image size (the ``attribution_evaluation`` config).
+
+    Each metric declares which of them it takes, and as which keyword (``Metric.settings``).
+    """
 
     deletion_steps: int = 20
     aopc_patch: int = 9
@@ -26,49 +29,34 @@ class MetricSettings:
     pointing_tolerance: int = 15
     iou_threshold: float = 0.5
 
-
-def faithfulness_scores(model, x, attribution, target,
-                        settings: MetricSettings) -> dict[str, torch.Tensor]:
-    """Deletion, insertion, AOPC and DXAI's accuracy-vs-beta AUC of the map's decomposition."""
-    steps = settings.deletion_steps
-    return {
-        "deletion_auc": METRICS["deletion_auc"].function(model, x, attribution, target,
-                                                         steps=steps),
-        "insertion_auc": METRICS["insertion_auc"].function(model, x, attribution, target,
-                                                           steps=steps),
-        "aopc": METRICS["aopc"].function(model, x, attribution, target,
-                                         steps=settings.aopc_steps, patch=settings.aopc_patch),
-        "decomposition_auc": METRICS["decomposition_auc"].function(
-            model, x, distinct_part(attribution, x), target),
-    }
+    def keywords(self, metric: Metric) -> dict[str, int | float]:
+        """The keyword arguments ``metric`` takes from these settings."""
+        return {keyword: getattr(self, setting) for keyword, setting in metric.settings.items()}
 
 
-def mask_scores(attribution, mask, settings: MetricSettings) -> dict[str, torch.Tensor]:
-    """Localisation against the mask and comparison of the map with the mask as reference."""
-    scores = {
-        "pointing_game": METRICS["pointing_game"].function(
-            attribution, mask, tolerance=settings.pointing_tolerance),
-        "energy_pointing_game": METRICS["energy_pointing_game"].function(attribution, mask),
-        "iou": METRICS["iou"].function(attribution, mask, threshold=settings.iou_threshold),
-    }
-    magnitude = attribution.abs().sum(1, keepdim=True)
-    reference = mask.to(magnitude).reshape(magnitude.shape)
-    for name, metric in METRICS.items():
-        if metric.category == "comparison":
-            scores[name] = metric.function(magnitude, reference)
-    return scores
+def metric_inputs(metric: Metric, model, x, attribution, target, mask) -> tuple:
+    """What ``metric`` scores, by its category: the model, images, map (or the map's distinct
+    part, for a metric that scores decompositions) and target; the map and mask; or the
+    absolute channel-summed map and the mask as its reference."""
+    if metric.category == "faithfulness":
+        scored = distinct_part(attribution, x) if metric.decomposes else attribution
+        return model, x, scored, target
+    if metric.category == "localisation":
+        return attribution, mask
+    if metric.category == "comparison":
+        magnitude = attribution.abs().sum(1, keepdim=True)
+        return magnitude, mask.to(magnitude).reshape(magnitude.shape)
+    raise ValueError(f"unknown metric category {metric.category!r}")
 
 
 def all_scores(model, x, attribution, target, mask,
                settings: MetricSettings) -> dict[str, torch.Tensor]:
-    """Every registered metric, per image: faithfulness always, the rest where a mask exists."""
-    scores = faithfulness_scores(model, x, attribution, target, settings)
-    if mask is not None:
-        scores |= mask_scores(attribution, mask, settings)
-    missing = set(METRICS) - set(scores) if mask is not None else set()
-    if missing:
-        raise RuntimeError(f"metrics registered but not evaluated: {sorted(missing)}")
-    return scores
+    """Every metric of :data:`METRICS`, per image, in its order: the faithfulness metrics
+    always, the others where a mask exists."""
+    return {name: metric.function(*metric_inputs(metric, model, x, attribution, target, mask),
+                                  **settings.keywords(metric))
+            for name, metric in METRICS.items()
+            if mask is not None or metric.category == "faithfulness"}
 
 
 def images_with_objects(split, count: int, key: str = "attribution_evaluation.dataset"):
