@@ -2,6 +2,7 @@
 
 import pandas as pd
 
+from common.entry import snakemake_object
 from common.io import read_json
 from common.tracking import Job
 
@@ -21,4 +22,5 @@ def main(smk) -> None:
         job.save_table("accuracy", table, smk.output.table)
 
 
-main(snakemake)  # noqa: F821 (injected by Snakemake)
+if __name__ == "__main__":
+    main(snakemake_object())

@@ -12,6 +12,7 @@ import time
 import pandas as pd
 import torch
 
+from common.entry import snakemake_object
 from common.explain import METHODS, explain
 from common.metrics import METRICS
 from common.metrics.evaluate import MetricSettings, all_scores, images_with_objects
@@ -86,4 +87,5 @@ def main(smk) -> None:
         job.log_figure("maps", smk.output.png)
 
 
-main(snakemake)  # noqa: F821 (injected by Snakemake)
+if __name__ == "__main__":
+    main(snakemake_object())

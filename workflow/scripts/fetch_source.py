@@ -3,6 +3,7 @@
 from pathlib import Path
 
 from common.download import Source, fetch
+from common.entry import snakemake_object
 from common.tracking import LOGGER, Job
 
 
@@ -19,4 +20,5 @@ def main(smk) -> None:
                     Path(smk.output[0]).stat().st_size)
 
 
-main(snakemake)  # noqa: F821 (injected by Snakemake)
+if __name__ == "__main__":
+    main(snakemake_object())

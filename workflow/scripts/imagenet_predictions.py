@@ -5,6 +5,7 @@ import pandas as pd
 import torch
 
 from common.data import load_split
+from common.entry import snakemake_object
 from common.models.pretrained import load_imagenet_classifier
 from common.tracking import Job
 
@@ -27,4 +28,5 @@ def main(smk) -> None:
         job.save_table("top5", table, smk.output.table)
 
 
-main(snakemake)  # noqa: F821 (injected by Snakemake)
+if __name__ == "__main__":
+    main(snakemake_object())

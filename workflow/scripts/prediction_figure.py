@@ -8,6 +8,7 @@ predicted classes (red where the prediction is wrong).
 
 import numpy as np
 
+from common.entry import snakemake_object
 from common.models import classifier_and_test_split
 from common.models.evaluate import test_scores
 from common.models.train import predict
@@ -85,4 +86,5 @@ def main(smk) -> None:
         job.log_figure("predictions", smk.output.png)
 
 
-main(snakemake)  # noqa: F821 (injected by Snakemake)
+if __name__ == "__main__":
+    main(snakemake_object())

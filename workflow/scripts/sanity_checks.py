@@ -9,6 +9,7 @@ each map to the trained model's map. Writes one table and one figure.
 
 import pandas as pd
 
+from common.entry import snakemake_object
 from common.explain import explain
 from common.metrics.sanity import SIMILARITIES, parameter_randomisation, similarities
 from common.models import classifier_and_test_split, load_classifier
@@ -75,4 +76,5 @@ def main(smk) -> None:
         job.log_figure("cascading", smk.output.png)
 
 
-main(snakemake)  # noqa: F821 (injected by Snakemake)
+if __name__ == "__main__":
+    main(snakemake_object())

@@ -2,6 +2,7 @@
 provenance record names each claims table as an input, so that ``python -m common.lineage
 show results/scorecard.csv`` reaches them and, from there, the data."""
 
+from common.entry import snakemake_object
 from common.scorecard import build, summary
 from common.tracking import Job
 
@@ -15,4 +16,5 @@ def main(smk) -> None:
         job.log_table("scorecard", scorecard)
 
 
-main(snakemake)  # noqa: F821 (injected by Snakemake)
+if __name__ == "__main__":
+    main(snakemake_object())

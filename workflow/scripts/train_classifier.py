@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 from common.data import load_split
+from common.entry import snakemake_object
 from common.io import save_torch, write_json
 from common.metrics.sanity import permuted_labels
 from common.models import build_classifier, start_from_backbone
@@ -47,4 +48,5 @@ def main(smk) -> None:
         checkpoint.unlink(missing_ok=True)
 
 
-main(snakemake)  # noqa: F821 (injected by Snakemake)
+if __name__ == "__main__":
+    main(snakemake_object())

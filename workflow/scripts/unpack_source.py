@@ -1,6 +1,7 @@
 """Unpack one fetched archive into resources/sources/<source> (rule unpack_source)."""
 
 from common.download import Source, unpack
+from common.entry import snakemake_object
 from common.tracking import Job
 
 
@@ -11,4 +12,5 @@ def main(smk) -> None:
         unpack(source, smk.input[0], smk.output[0])
 
 
-main(snakemake)  # noqa: F821 (injected by Snakemake)
+if __name__ == "__main__":
+    main(snakemake_object())

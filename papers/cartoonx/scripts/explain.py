@@ -10,6 +10,7 @@ import time
 import torch
 
 from common import budget
+from common.entry import snakemake_object
 from common.explain import explain
 from common.io import save_torch
 from common.tracking import Job
@@ -68,4 +69,5 @@ def main(smk) -> None:
         save_torch(record, smk.output.explanations)
 
 
-main(snakemake)  # noqa: F821 (injected by Snakemake)
+if __name__ == "__main__":
+    main(snakemake_object())

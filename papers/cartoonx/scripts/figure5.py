@@ -6,6 +6,7 @@ blue-white-red scale.
 """
 
 
+from common.entry import snakemake_object
 from common.io import load_torch
 from common.plotting import plt, save_figure, show_image
 from common.tracking import Job
@@ -43,4 +44,5 @@ def main(smk) -> None:
         job.log_figure("figure5", smk.output.png)
 
 
-main(snakemake)  # noqa: F821 (injected by Snakemake)
+if __name__ == "__main__":
+    main(snakemake_object())

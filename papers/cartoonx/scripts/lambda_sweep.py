@@ -13,6 +13,7 @@ lambdas, with its chance level, in the two views of ``papers.cartoonx.agreement`
 
 import pandas as pd
 
+from common.entry import snakemake_object
 from common.plotting import plt, save_figure
 from common.tracking import Job
 from papers.cartoonx.agreement import VIEWS, comparison_rows, neighbours
@@ -86,4 +87,5 @@ def main(smk) -> None:
         job.log_figure("figure7c", smk.output.png)
 
 
-main(snakemake)  # noqa: F821 (injected by Snakemake)
+if __name__ == "__main__":
+    main(snakemake_object())

@@ -12,6 +12,7 @@ zero-padded DWT) and the figure.
 import pandas as pd
 import torch
 
+from common.entry import snakemake_object
 from common.io import load_torch
 from common.plotting import plt, save_figure
 from common.tracking import Job
@@ -78,4 +79,5 @@ def main(smk) -> None:
         job.log_figure("figure7ab", smk.output.png)
 
 
-main(snakemake)  # noqa: F821 (injected by Snakemake)
+if __name__ == "__main__":
+    main(snakemake_object())

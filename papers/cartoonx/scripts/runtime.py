@@ -16,6 +16,7 @@ import pandas as pd
 import torch
 
 from common.data import load_split
+from common.entry import snakemake_object
 from common.explain import explain
 from common.models.pretrained import load_imagenet_classifier, untrained_imagenet_architecture
 from common.tracking import Job
@@ -85,4 +86,5 @@ def main(smk) -> None:
         job.save_table("runtime", table.round(4), smk.output.table)
 
 
-main(snakemake)  # noqa: F821 (injected by Snakemake)
+if __name__ == "__main__":
+    main(snakemake_object())

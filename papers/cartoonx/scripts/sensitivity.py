@@ -19,6 +19,7 @@ effect of a setting is measured against. Writes the figure and three tables:
 import pandas as pd
 import torch
 
+from common.entry import snakemake_object
 from common.plotting import plt, save_figure, show_image
 from common.tracking import Job
 from papers.cartoonx.agreement import VIEWS, all_pairs, comparison_rows, neighbours
@@ -170,4 +171,5 @@ def main(smk) -> None:
         job.log_figure("figure8", smk.output.png)
 
 
-main(snakemake)  # noqa: F821 (injected by Snakemake)
+if __name__ == "__main__":
+    main(snakemake_object())

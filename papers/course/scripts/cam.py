@@ -8,6 +8,7 @@ layer's; each image's explained class is its present class with the highest logi
 
 import pandas as pd
 
+from common.entry import snakemake_object
 from common.models import load_classifier
 from common.plotting import map_grid, save_figure
 from common.tracking import Job
@@ -45,4 +46,5 @@ def main(smk) -> None:
         job.log_figure("cam_family", smk.output.png)
 
 
-main(snakemake)  # noqa: F821 (injected by Snakemake)
+if __name__ == "__main__":
+    main(snakemake_object())

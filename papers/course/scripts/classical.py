@@ -12,6 +12,7 @@ import pandas as pd
 import torch
 
 from common.data import load_split
+from common.entry import snakemake_object
 from common.plotting import map_grid, save_figure
 from common.tracking import Job
 from papers.course.classical import CLASSICAL_MAPS, CODE_READINGS
@@ -55,4 +56,5 @@ def main(smk) -> None:
         job.log_figure("classical_photos", smk.output.png)
 
 
-main(snakemake)  # noqa: F821 (injected by Snakemake)
+if __name__ == "__main__":
+    main(snakemake_object())

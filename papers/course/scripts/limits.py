@@ -11,6 +11,7 @@ look like the object, after the whole network is random does not explain the mod
 import pandas as pd
 import torch
 
+from common.entry import snakemake_object
 from common.explain import explain
 from common.metrics.sanity import (
     SIMILARITIES,
@@ -85,4 +86,5 @@ def main(smk) -> None:
         job.log_figure("sanity", smk.output.sanity_png)
 
 
-main(snakemake)  # noqa: F821 (injected by Snakemake)
+if __name__ == "__main__":
+    main(snakemake_object())

@@ -16,6 +16,7 @@ import torch
 from sklearn.linear_model import LogisticRegression
 
 from common.data import load_split
+from common.entry import snakemake_object
 from common.models import load_classifier
 from common.plotting import map_grid, save_figure
 from common.tracking import Job
@@ -95,4 +96,5 @@ def main(smk) -> None:
         job.log_figure("lrp_rules", smk.output.png)
 
 
-main(snakemake)  # noqa: F821 (injected by Snakemake)
+if __name__ == "__main__":
+    main(snakemake_object())

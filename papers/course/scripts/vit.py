@@ -13,6 +13,7 @@ from typing import NamedTuple
 import pandas as pd
 import torch
 
+from common.entry import snakemake_object
 from common.models import load_classifier
 from common.plotting import map_grid, plt, save_figure
 from common.tracking import Job
@@ -110,4 +111,5 @@ def main(smk) -> None:
         job.log_figure("vit_maps", smk.output.maps_png)
 
 
-main(snakemake)  # noqa: F821 (injected by Snakemake)
+if __name__ == "__main__":
+    main(snakemake_object())

@@ -7,6 +7,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from common.data import load_split
+from common.entry import snakemake_object
 from common.io import load_torch
 from common.plotting import save_figure
 from common.tracking import Job
@@ -52,4 +53,5 @@ def main(smk) -> None:
         job.log_figure("ablation", smk.output.png)
 
 
-main(snakemake)  # noqa: F821 (injected by Snakemake)
+if __name__ == "__main__":
+    main(snakemake_object())

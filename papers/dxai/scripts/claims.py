@@ -4,6 +4,7 @@ schema (common/claims.py)."""
 import pandas as pd
 
 from common.claims import claims_table, input_files
+from common.entry import snakemake_object
 from common.tracking import Job
 from papers.dxai.claims import all_claims
 
@@ -22,4 +23,5 @@ def main(smk) -> None:
                                               smk.params.datasets), smk.output.table)
 
 
-main(snakemake)  # noqa: F821 (injected by Snakemake)
+if __name__ == "__main__":
+    main(snakemake_object())

@@ -24,6 +24,7 @@ import torch
 
 from common import budget
 from common.data import load_split
+from common.entry import snakemake_object
 from common.io import save_torch
 from common.metrics.faithfulness import distinct_part
 from common.models import load_classifier
@@ -123,4 +124,5 @@ def main(smk) -> None:
         job.save_table("beta_curves", pd.DataFrame(rows), smk.output.curves)
 
 
-main(snakemake)  # noqa: F821 (injected by Snakemake)
+if __name__ == "__main__":
+    main(snakemake_object())

@@ -5,6 +5,7 @@ for the DXAI discriminator where it is configured; one line per (true class, cla
 import matplotlib.pyplot as plt
 import pandas as pd
 
+from common.entry import snakemake_object
 from common.plotting import save_figure
 from common.tracking import Job
 
@@ -35,4 +36,5 @@ def main(smk) -> None:
         job.log_figure("figure9", smk.output.png)
 
 
-main(snakemake)  # noqa: F821 (injected by Snakemake)
+if __name__ == "__main__":
+    main(snakemake_object())

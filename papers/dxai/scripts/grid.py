@@ -5,6 +5,7 @@ each image explained for its true class with the explained classifier."""
 import matplotlib.pyplot as plt
 import torch
 
+from common.entry import snakemake_object
 from common.io import load_torch
 from common.plotting import save_figure, show_image
 from common.tracking import Job
@@ -47,4 +48,5 @@ def main(smk) -> None:
         job.log_figure("grid", smk.output.png)
 
 
-main(snakemake)  # noqa: F821 (injected by Snakemake)
+if __name__ == "__main__":
+    main(snakemake_object())

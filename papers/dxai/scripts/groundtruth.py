@@ -4,6 +4,7 @@ next to the mask's share of the image (what a uniform part would score)."""
 
 import pandas as pd
 
+from common.entry import snakemake_object
 from common.io import load_torch
 from common.tracking import Job
 from papers.dxai.evaluation import UNIFORM_PART, mask_share
@@ -33,4 +34,5 @@ def main(smk) -> None:
         job.save_table("groundtruth", pd.DataFrame(rows), smk.output.table)
 
 
-main(snakemake)  # noqa: F821 (injected by Snakemake)
+if __name__ == "__main__":
+    main(snakemake_object())

@@ -8,6 +8,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import torch
 
+from common.entry import snakemake_object
 from common.explain import explain
 from common.io import load_torch
 from common.metrics.faithfulness import distinct_part
@@ -70,4 +71,5 @@ def main(smk) -> None:
         job.log_figure("naive", smk.output.png)
 
 
-main(snakemake)  # noqa: F821 (injected by Snakemake)
+if __name__ == "__main__":
+    main(snakemake_object())

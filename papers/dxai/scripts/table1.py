@@ -4,6 +4,7 @@ explained zoo classifier by its name, or the DXAI model's discriminator)."""
 
 import pandas as pd
 
+from common.entry import snakemake_object
 from common.tracking import Job
 from papers.dxai.evaluation import curve_auc
 
@@ -16,4 +17,5 @@ def main(smk) -> None:
         job.save_table("table1", table, smk.output.table)
 
 
-main(snakemake)  # noqa: F821 (injected by Snakemake)
+if __name__ == "__main__":
+    main(snakemake_object())

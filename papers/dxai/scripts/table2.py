@@ -5,6 +5,7 @@ area over the fractions divided by the accuracy at 0."""
 import pandas as pd
 import torch
 
+from common.entry import snakemake_object
 from common.io import load_torch
 from common.models import load_classifier
 from common.tracking import Job
@@ -30,4 +31,5 @@ def main(smk) -> None:
         job.save_table("table2", pd.DataFrame(rows), smk.output.table)
 
 
-main(snakemake)  # noqa: F821 (injected by Snakemake)
+if __name__ == "__main__":
+    main(snakemake_object())

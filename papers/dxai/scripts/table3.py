@@ -6,6 +6,7 @@ A last column measures it with the run's own discriminator, the paper's third cl
 import pandas as pd
 
 from common.data import load_split
+from common.entry import snakemake_object
 from common.models import load_classifier
 from common.tracking import Job
 from papers.dxai.decompose import load_decomposer, load_discriminator
@@ -39,4 +40,5 @@ def main(smk) -> None:
         job.save_table("table3", pd.DataFrame(rows), smk.output.table)
 
 
-main(snakemake)  # noqa: F821 (injected by Snakemake)
+if __name__ == "__main__":
+    main(snakemake_object())

@@ -10,6 +10,7 @@ import pandas as pd
 import torch
 
 from common.data import load_split
+from common.entry import snakemake_object
 from common.io import load_torch
 from common.models import load_classifier
 from common.tracking import Job
@@ -57,4 +58,5 @@ def main(smk) -> None:
         job.save_table("table4", pd.DataFrame(rows), smk.output.table)
 
 
-main(snakemake)  # noqa: F821 (injected by Snakemake)
+if __name__ == "__main__":
+    main(snakemake_object())

@@ -15,6 +15,7 @@ import pandas as pd
 import torch
 
 from common.data import load_split
+from common.entry import snakemake_object
 from common.io import save_torch
 from common.models import load_classifier
 from common.tracking import Job
@@ -69,4 +70,5 @@ def main(smk) -> None:
         run.checkpoint.unlink()
 
 
-main(snakemake)  # noqa: F821 (injected by Snakemake)
+if __name__ == "__main__":
+    main(snakemake_object())

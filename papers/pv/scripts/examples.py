@@ -10,6 +10,7 @@ image (as the survey shows it), the reconstruction y and PV (Eq. 2).
 import torch
 
 from common.data import load_split
+from common.entry import snakemake_object
 from common.models import load_classifier
 from common.models.train import predict
 from common.plotting import plt, save_figure
@@ -64,4 +65,5 @@ def main(smk) -> None:
         job.log_figure("examples", smk.output.png)
 
 
-main(snakemake)  # noqa: F821 (injected by Snakemake)
+if __name__ == "__main__":
+    main(snakemake_object())

@@ -26,6 +26,7 @@ import torch.nn.functional as F
 from scipy import stats
 
 from common.data import load_split
+from common.entry import snakemake_object
 from common.metrics.comparison import pcc
 from common.models import load_classifier
 from common.plotting import save_figure
@@ -74,4 +75,5 @@ def main(smk) -> None:
         job.log_figure("invariance", smk.output.png)
 
 
-main(snakemake)  # noqa: F821 (injected by Snakemake)
+if __name__ == "__main__":
+    main(snakemake_object())

@@ -11,6 +11,7 @@ import pandas as pd
 import torch
 
 from common.data import load_split
+from common.entry import snakemake_object
 from common.models import load_classifier
 from common.plotting import save_figure
 from common.tracking import Job
@@ -47,4 +48,5 @@ def main(smk) -> None:
         job.log_figure("reconstructions", smk.output.png)
 
 
-main(snakemake)  # noqa: F821 (injected by Snakemake)
+if __name__ == "__main__":
+    main(snakemake_object())

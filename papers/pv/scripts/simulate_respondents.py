@@ -6,6 +6,7 @@ that the analysis can be exercised, and checked to recover what was planted, at
 any number of participants. Every participant identifier starts "simulated-".
 """
 
+from common.entry import snakemake_object
 from common.io import atomic_path, read_json
 from common.tracking import Job
 from papers.pv.survey_kit import Question, simulate_scores
@@ -24,4 +25,5 @@ def main(smk) -> None:
         job.log({"simulated_participants": len(scores)})
 
 
-main(snakemake)  # noqa: F821 (injected by Snakemake)
+if __name__ == "__main__":
+    main(snakemake_object())

@@ -8,6 +8,7 @@ options; only the explanation differs (Grad-CAM over the image, or PV).
 import logging
 
 from common.data import load_split
+from common.entry import snakemake_object
 from common.io import atomic_path, write_json
 from common.models import load_classifier
 from common.models.train import predict
@@ -48,4 +49,5 @@ def main(smk) -> None:
                     count, case, case, kit[case])
 
 
-main(snakemake)  # noqa: F821 (injected by Snakemake)
+if __name__ == "__main__":
+    main(snakemake_object())

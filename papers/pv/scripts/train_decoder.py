@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 from common.data import load_split
+from common.entry import snakemake_object
 from common.models import load_classifier
 from common.tracking import Job
 from papers.pv.decoder import Decoder, Encoder
@@ -61,4 +62,5 @@ def main(smk) -> None:
         checkpoint.unlink(missing_ok=True)
 
 
-main(snakemake)  # noqa: F821 (injected by Snakemake)
+if __name__ == "__main__":
+    main(snakemake_object())

@@ -9,6 +9,7 @@ one-tailed tests beside the paper's, and the histograms of Fig. 6.
 import numpy as np
 from matplotlib.ticker import MaxNLocator
 
+from common.entry import snakemake_object
 from common.plotting import plt, save_figure
 from common.tracking import Job
 from papers.pv.study import ARMS, CASES, accuracy_table, read_scores, test_table
@@ -48,4 +49,5 @@ def main(smk) -> None:
         job.log_figure("figure6", smk.output.png)
 
 
-main(snakemake)  # noqa: F821 (injected by Snakemake)
+if __name__ == "__main__":
+    main(snakemake_object())

@@ -4,6 +4,7 @@ common schema (common/claims.py)."""
 import pandas as pd
 
 from common.claims import claims_table, input_files
+from common.entry import snakemake_object
 from common.tracking import Job
 from papers.survey.claims import all_claims
 
@@ -19,4 +20,5 @@ def main(smk) -> None:
                        smk.output.table)
 
 
-main(snakemake)  # noqa: F821 (injected by Snakemake)
+if __name__ == "__main__":
+    main(snakemake_object())

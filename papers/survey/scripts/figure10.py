@@ -2,6 +2,7 @@
 on the same images, explained for their class by the survey's classifier."""
 
 
+from common.entry import snakemake_object
 from common.explain import explain
 from common.metrics.evaluate import images_with_objects
 from common.models import classifier_and_test_split
@@ -28,4 +29,5 @@ def main(smk) -> None:
         job.log_figure("figure10", smk.output.png)
 
 
-main(snakemake)  # noqa: F821 (injected by Snakemake)
+if __name__ == "__main__":
+    main(snakemake_object())

@@ -3,6 +3,7 @@
 The values are computed by common.explain on the network of papers/survey/relu_rules.py.
 """
 
+from common.entry import snakemake_object
 from common.plotting import plt, save_figure
 from common.tracking import Job
 from papers.survey.relu_rules import FORWARD_INPUT, RULES, SIGNAL_FROM_ABOVE, backward_signals
@@ -35,4 +36,5 @@ def main(smk) -> None:
         job.log_figure("figure6", smk.output.png)
 
 
-main(snakemake)  # noqa: F821 (injected by Snakemake)
+if __name__ == "__main__":
+    main(snakemake_object())

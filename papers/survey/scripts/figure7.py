@@ -4,6 +4,7 @@ Each map explains the ImageNet classifier's top-1 class; it is the maximum over
 colour channels of the absolute attribution (the survey's gradient map, Eq. 1).
 """
 
+from common.entry import snakemake_object
 from common.explain import explain
 from common.plotting import map_grid, save_figure
 from common.tracking import Job
@@ -26,4 +27,5 @@ def main(smk) -> None:
         job.log_figure("figure7", smk.output.png)
 
 
-main(snakemake)  # noqa: F821 (injected by Snakemake)
+if __name__ == "__main__":
+    main(snakemake_object())

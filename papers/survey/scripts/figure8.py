@@ -7,6 +7,7 @@ Integrated Gradients map (registry defaults: black baseline, Gauss-Legendre rule
 
 import torch
 
+from common.entry import snakemake_object
 from common.explain import explain
 from common.plotting import plt, save_figure, show_image
 from common.tracking import Job
@@ -48,4 +49,5 @@ def main(smk) -> None:
         job.log_figure("figure8", smk.output.png)
 
 
-main(snakemake)  # noqa: F821 (injected by Snakemake)
+if __name__ == "__main__":
+    main(snakemake_object())

@@ -8,6 +8,7 @@ per-photo scores, the matrix (long form) and its figure.
 
 import numpy as np
 
+from common.entry import snakemake_object
 from common.explain import explain
 from common.metrics.sanity import absolute_map
 from common.plotting import plt, save_figure
@@ -48,4 +49,5 @@ def main(smk) -> None:
         job.log_figure("photo_agreement", smk.output.png)
 
 
-main(snakemake)  # noqa: F821 (injected by Snakemake)
+if __name__ == "__main__":
+    main(snakemake_object())

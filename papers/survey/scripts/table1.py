@@ -18,6 +18,7 @@ import pandas as pd
 import torch
 
 from common.data import load_split
+from common.entry import snakemake_object
 from common.explain import explain
 from common.metrics.comparison import pcc, sim
 from common.metrics.sanity import absolute_map
@@ -89,4 +90,5 @@ def main(smk) -> None:
         job.log_figure("figure11", smk.output.png)
 
 
-main(snakemake)  # noqa: F821 (injected by Snakemake)
+if __name__ == "__main__":
+    main(snakemake_object())

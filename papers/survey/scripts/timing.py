@@ -10,6 +10,7 @@ import statistics
 
 import pandas as pd
 
+from common.entry import snakemake_object
 from common.explain import explain
 from common.models import classifier_and_test_split
 from common.timing import timed_calls
@@ -43,4 +44,5 @@ def main(smk) -> None:
         job.save_table("timing", table.round(4), smk.output.table)
 
 
-main(snakemake)  # noqa: F821 (injected by Snakemake)
+if __name__ == "__main__":
+    main(snakemake_object())
