@@ -20,6 +20,7 @@ COURSE_TARGETS = [
     "results/course/cam_localisation.csv",
     "results/course/vit_localisation.csv",
     "results/course/limits.csv",
+    "results/course/claims.csv",
 ]
 
 
@@ -163,6 +164,37 @@ rule course_limits:
         "../../envs/xai.yaml"
     script:
         "scripts/limits.py"
+
+
+rule course_claims:
+    """Each statement of the slides our outputs check, the value measured and whether it holds."""
+    input:
+        linear="results/course/lrp_linear.csv",
+        conservation="results/course/lrp_conservation.csv",
+        rules="results/course/lrp_rules.csv",
+        lrp_figure="results/course/lrp_rules.png",
+        cam="results/course/cam_localisation.csv",
+        cam_figure="results/course/cam.png",
+        vit_decomposition="results/course/vit_decomposition.csv",
+        vit_heads_figure="results/course/vit_heads.png",
+        vit_localisation="results/course/vit_localisation.csv",
+        vit_maps_figure="results/course/vit_maps.png",
+        limits="results/course/limits.csv",
+        limits_figure="results/course/limits.png",
+        sanity="results/course/sanity.csv",
+        sanity_figure="results/course/sanity.png",
+    output:
+        table=traced_report("results/course/claims.csv", caption="report/claims.rst",
+                     category=COURSE_CATEGORY),
+    params:
+        lrp_dataset=COURSE["lrp"]["classifier"]["dataset"],
+        localisation_dataset="scenes",  # the maps are scored on the scenes test images
+    log:
+        "logs/course/claims.log",
+    conda:
+        "../../envs/xai.yaml"
+    script:
+        "scripts/claims.py"
 
 
 rule course:

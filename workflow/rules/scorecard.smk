@@ -7,7 +7,8 @@ Each paper's claims rule writes its table in the common schema (common/claims.py
 In the HTML report it is the first category.
 """
 
-SCORECARD_CLAIMS = [f"results/{work}/claims.csv" for work in ("dxai", "survey", "pv", "cartoonx")]
+SCORECARD_CLAIMS = [f"results/{work}/claims.csv"
+                    for work in ("dxai", "survey", "pv", "cartoonx", "course")]
 SCORECARD_CATEGORY = "0. Scorecard"  # the report orders categories by name: this one first
 
 
