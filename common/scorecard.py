@@ -10,7 +10,8 @@ value keeps ``no paper value`` there, and a claim whose measurement is missing
 
 The page (:func:`render_html`) shows per work the claims held out of those checked,
 each claim's row with the paper's value beside ours, the supporting figure as an
-embedded thumbnail, and filters by work and by scale; it loads nothing at view time.
+embedded thumbnail (each distinct figure embedded once), and filters by work and by
+scale; it loads nothing at view time.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import base64
 import functools
 import html
 import io
+import json
 import os
 import re
 from collections.abc import Iterable
@@ -135,6 +137,10 @@ td.value{max-width:24em} img{max-width:220px}
 """
 
 SCRIPT = """
+var thumbnails=JSON.parse(document.getElementById('thumbnails').textContent);
+document.querySelectorAll('img[data-thumbnail]').forEach(function(image){
+  image.src=thumbnails[image.dataset.thumbnail];
+});
 function applyFilters(){
   var work=document.getElementById('work-filter').value;
   var scale=document.getElementById('scale-filter').value;
@@ -166,14 +172,28 @@ def _summary_html(scorecard: pd.DataFrame) -> str:
             f"<tbody>{rows}</tbody></table>")
 
 
-def _figure_cell(figure, root: Path) -> str:
+def thumbnail_keys(scorecard: pd.DataFrame) -> dict[str, str]:
+    """Each distinct figure of the scorecard, in order of appearance, by its key on the page
+    (``t0``, ``t1``, ...): a figure several claims share is embedded once."""
+    figures = dict.fromkeys(str(figure) for figure in scorecard["figure"]
+                            if not _is_blank(figure))
+    return {figure: f"t{number}" for number, figure in enumerate(figures)}
+
+
+def _thumbnails_json(keys: dict[str, str], root: Path) -> str:
+    """The thumbnails as a JSON object from key to data: URI, safe inside a script element."""
+    data = {key: thumbnail(root / figure) for figure, key in keys.items()}
+    return json.dumps(data).replace("</", "<\\/")
+
+
+def _figure_cell(figure, keys: dict[str, str]) -> str:
     if _is_blank(figure):
         return "<td></td>"
     return (f'<td><a href="{html.escape(str(figure))}"><img alt="{html.escape(str(figure))}" '
-            f'src="{thumbnail(root / figure)}"></a></td>')
+            f'data-thumbnail="{keys[str(figure)]}"></a></td>')
 
 
-def _claim_html(row: pd.Series, root: Path) -> str:
+def _claim_html(row: pd.Series, keys: dict[str, str]) -> str:
     scale = f"{row['scale']}: {data_kind(row['data'])}"
     cells = [html.escape(str(row["work"])), html.escape(str(row["source"])),
              html.escape(str(row["claim"])) + f"<br><small>{html.escape(str(row['evidence']))}"
@@ -187,15 +207,17 @@ def _claim_html(row: pd.Series, root: Path) -> str:
     tds = "".join(f'<td class="{name}">{cell}</td>' for name, cell in zip(classes, cells,
                                                                          strict=True))
     return (f'<tr class="{row["verdict"].replace(" ", "-")}" data-work="{html.escape(row["work"])}"'
-            f' data-scale="{html.escape(scale)}">{tds}{_figure_cell(row["figure"], root)}</tr>')
+            f' data-scale="{html.escape(scale)}">{tds}{_figure_cell(row["figure"], keys)}</tr>')
 
 
 def render_html(scorecard: pd.DataFrame, root: str | os.PathLike = ".") -> str:
     """The scorecard as one self-contained HTML page (inline style and script, thumbnails as
-    data: URIs); links to outputs are relative to the workflow's directory ``root``."""
+    data: URIs, each distinct figure's once, which the script sets on every image showing
+    it); links to outputs are relative to the workflow's directory ``root``."""
     root = Path(root)
     scales = [f"{row.scale}: {data_kind(row.data)}" for row in scorecard.itertuples()]
-    claims = "".join(_claim_html(row, root) for _, row in scorecard.iterrows())
+    keys = thumbnail_keys(scorecard)
+    claims = "".join(_claim_html(row, keys) for _, row in scorecard.iterrows())
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>Scorecard: which claims hold</title>
 <style>{STYLE}</style></head><body>
@@ -211,6 +233,7 @@ A claim is checked when it was measured; "not measured" claims are listed, not c
 <table id="claims"><thead><tr><th>work</th><th>from</th><th>claim</th><th>paper</th>
 <th>ours</th><th>verdict</th><th>scale and data</th><th>output</th><th>figure</th></tr></thead>
 <tbody>{claims}</tbody></table>
+<script type="application/json" id="thumbnails">{_thumbnails_json(keys, root)}</script>
 <script>{SCRIPT}</script></body></html>
 """
 

@@ -129,3 +129,29 @@ def test_the_readme_points_to_the_scorecard_instead_of_restating_counts():
     assert any("results/scorecard.html" in line for line in readme[:40])
     status = [line for line in readme[:40] if line.startswith("| ") and "papers/" in line]
     assert status and not any(" held" in line or "/ " in line for line in status)
+
+
+def test_the_page_embeds_each_distinct_figure_once(tmp_path):
+    """Three claims share one figure and a fourth has its own: the page holds two thumbnails,
+    each once, and every image names one of them."""
+    import json
+    import re
+
+    from PIL import Image
+
+    from common.scorecard import thumbnail
+
+    for name, colour in (("shared", "red"), ("own", "blue")):
+        Image.new("RGB", (40, 20), colour).save(tmp_path / f"{name}.png")
+    frame = fabricated("dxai", [True, False, None, True])
+    frame["figure"] = ["shared.png", "shared.png", "own.png", "shared.png"]
+    page = render_html(gather([write(tmp_path, "dxai", frame)]), root=tmp_path)
+    uris = {name: thumbnail(tmp_path / f"{name}.png") for name in ("shared", "own")}
+    assert uris["shared"] != uris["own"]
+    assert page.count("data:image/png;base64,") == 2
+    assert all(page.count(uri) == 1 for uri in uris.values())
+    embedded = json.loads(re.search(r'<script type="application/json" id="thumbnails">'
+                                    r"(.*?)</script>", page, re.S).group(1))
+    shown = re.findall(r'<img alt="([^"]+)" data-thumbnail="(\w+)">', page)
+    assert [figure for figure, _ in shown] == list(frame["figure"])
+    assert all(embedded[key] == uris[figure.removesuffix(".png")] for figure, key in shown)
