@@ -180,6 +180,13 @@ def test_limits_claims():
     assert limits_claims(limits(spurious_gradient=0.0), sanity({"g": 0.9}))[1]["holds"] is False
     assert limits_claims(limits(), sanity({"gradient": 0.2, "gradcam": 0.49}))[2]["holds"] \
         is False
+    # a constant map (NaN correlation) blocks no verdict another method gives ...
+    assert limits_claims(limits(), sanity({"gradient": 0.7, "gradcam": np.nan}))[2]["holds"] \
+        is True
+    # ... but leaves it open when no other method is similar
+    row = limits_claims(limits(), sanity({"gradient": 0.2, "gradcam": np.nan}))[2]
+    assert row["holds"] is None and row["measured"] == "not measured: spearman of 'gradcam' " \
+        "missing"
     no_first_stage = sanity({"gradient": 0.9})
     no_first_stage = no_first_stage[no_first_stage["stages"] != 1]
     row = limits_claims(limits(), no_first_stage)[2]

@@ -36,7 +36,9 @@ statements and the criterion each is held to:
 - "Randomized networks can produce similar saliency maps" (Adebayo et al.): with the
   network's output layer re-initialised (the first step of the cascade), some method's
   map keeps a mean Spearman rank correlation of at least ``SIMILAR`` with its trained
-  map; the fully randomised network's correlations beside.
+  map; the fully randomised network's correlations beside. A method whose map is
+  constant (its correlation undefined) neither makes nor blocks the verdict unless no
+  other method reaches ``SIMILAR``: then the claim is not measured.
 
 A value a criterion needs that is missing from its table (a row or column absent, or
 NaN, as a constant map's scores) leaves that claim "not measured", never judged.
@@ -374,19 +376,22 @@ def limits_claims(limits: pd.DataFrame, sanity: pd.DataFrame) -> list[dict]:
         for method in dict.fromkeys(sanity["method"].astype(str)):
             mine = sanity["method"].astype(str) == method
             first = spearman[mine & (stages == 1)]
-            if len(first) != 1 or pd.isna(first.iloc[0]):
+            if len(first) != 1:
                 raise Missing(f"spearman of {method!r} with the output layer random")
-            top[method] = float(first.iloc[0])
+            top[method] = float(first.iloc[0])  # NaN: a constant map, no rank correlation
             last = spearman[mine & (stages == stages[mine].max())]
             deepest[method] = float(last.iloc[0])
-        if not top:
-            raise Missing("sanity rows")
-        best = max(top, key=top.get)
+        defined = {method: number for method, number in top.items() if not pd.isna(number)}
+        best = max(defined, key=defined.get) if defined else None
+        if best is None or (defined[best] < SIMILAR and len(defined) < len(top)):
+            # no method similar, and one whose map is undefined might be: no verdict
+            raise Missing("spearman of " + ", ".join(repr(method) for method in top
+                                                      if method not in defined))
         measured = ("Spearman to the trained map, output layer random: "
                     + ", ".join(f"{method} {number:.2f}" for method, number in top.items())
                     + "; every stage random: "
                     + ", ".join(f"{method} {number:.2f}" for method, number in deepest.items()))
-        return f"{measured} (most similar: {best})", top[best] >= SIMILAR
+        return f"{measured} (most similar: {best})", defined[best] >= SIMILAR
 
     return [
         judged("Limits: Example: Saturated Neurons",
