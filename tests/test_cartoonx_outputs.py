@@ -71,7 +71,10 @@ def test_claims_cover_every_evaluation_and_say_whether_they_hold(cartoonx):
     assert counts["Fig. 7c"] == 3 and counts["Fig. 8a"] == 4  # two views on two image sets
     assert counts["Fig. 8b"] == counts["Fig. 8c"] == counts["Fig. 8d"] == 1
     assert counts["Limitations"] == 1
-    assert claims["holds"].dtype == bool and claims["measured"].str.len().gt(0).all()
+    assert claims["measured"].str.len().gt(0).all()
+    unmeasured = claims["holds"].isna()  # e.g. a lambda pair undefined for either method
+    assert claims.loc[~unmeasured, "holds"].isin([True, False]).all()
+    assert claims.loc[unmeasured, "measured"].str.startswith("not measured: ").all()
     assert (claims["work"] == "cartoonx").all() and claims["paper_value"].notna().all()
     figures = claims["figure"].dropna()
     assert figures.str.startswith("results/cartoonx/figure").all() and len(figures) == 18
