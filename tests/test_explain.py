@@ -393,7 +393,7 @@ def test_lrp_zero_equals_gradient_x_input_through_residual_sums_with_biases(
 
 def test_exact_batch_norm_merge_keeps_the_function_and_restores_the_model(
         trained_looking_resnet):
-    from common.explain.lrp import composite
+    from common.explain.lrp_rules import composite
 
     model, x = trained_looking_resnet
     before = {key: value.clone() for key, value in model.state_dict().items()}
@@ -459,7 +459,7 @@ def test_lrp_conserves_relevance_through_efficientnet_lite_blocks():
     """EfficientNet-Lite0's MBConv blocks add their input in code and its padded convolutions
     hide their batch norms from zennit's leaf walk; canonised, every batch norm is merged, and
     every block output and the pixels carry the logit (uncanonised, LRP-0 gave NaN)."""
-    from common.explain.lrp import ExactMergeBatchNorm
+    from common.explain.lrp_rules import ExactMergeBatchNorm
     from common.models.pretrained import efficientnet_lite0
 
     model = _without_biases(efficientnet_lite0())
@@ -537,7 +537,7 @@ def test_lrp_matches_zennit_reference_composite(resnet, images):
     """Our epsilon composite equals zennit's own Gradient attributor with the same rules."""
     from zennit.attribution import Gradient
 
-    from common.explain.lrp import composite
+    from common.explain.lrp_rules import composite
 
     resnet.eval()
     with Gradient(resnet, composite(resnet, rule="epsilon", epsilon=0.25)) as attributor:

@@ -1,5 +1,7 @@
 """The Simple classifier and the resumable, deterministic training loop."""
 
+from pathlib import Path
+
 import pytest
 import torch
 
@@ -154,6 +156,40 @@ def test_efficientnet_lite0_names_real_photos_as_published():
     assert predicted["chelsea"] in {"Egyptian cat", "tabby", "tiger cat"}
     assert predicted["coffee"] in {"espresso", "cup"}
     assert not any(p.requires_grad for p in model.parameters())
+
+
+def test_the_shipped_imagenet_categories_are_torchvisions():
+    from torchvision.models import ResNet50_Weights
+
+    from common.models.pretrained import IMAGENET_CATEGORIES
+
+    assert tuple(ResNet50_Weights.IMAGENET1K_V1.meta["categories"]) == IMAGENET_CATEGORIES
+
+
+def test_building_and_explaining_a_zoo_model_leaves_torchvision_unimported():
+    """torchvision (through zennit, or directly) and torch's compiler settings each cost a job
+    over a second of start-up; only LRP and the paper scale's torchvision models import
+    torchvision, when they are used, and no job imports the compiler."""
+    import subprocess
+    import sys
+
+    script = """if True:
+        import sys, torch
+        from common.explain import explain
+        from common.models import build_classifier
+        from common.models.pretrained import IMAGENET_CATEGORIES
+        from common.tracking import seed_everything
+        seed_everything(0)
+        assert torch.are_deterministic_algorithms_enabled()
+        assert torch.is_deterministic_algorithms_warn_only_enabled()
+        model = build_classifier("resnet18", num_classes=4, image_size=16, base_width=4).eval()
+        for method in ("gradcam", "integrated_gradients", "occlusion"):
+            explain(model, torch.rand(2, 3, 16, 16), torch.tensor([0, 1]), method)
+        assert not {"torchvision", "zennit", "torch._inductor.config"} & set(sys.modules)
+        explain(model, torch.rand(2, 3, 16, 16), torch.tensor([0, 1]), "lrp_epsilon")
+        assert "zennit" in sys.modules
+    """
+    subprocess.run([sys.executable, "-c", script], check=True, cwd=Path(__file__).parents[1])
 
 
 def test_torchvision_model_loads_weights_from_a_local_file(tmp_path):

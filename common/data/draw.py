@@ -8,7 +8,6 @@ ground-truth masks from the same coverage it painted.
 from __future__ import annotations
 
 import numpy as np
-from scipy.ndimage import zoom
 
 
 def grid(size: int) -> tuple[np.ndarray, np.ndarray]:
@@ -19,6 +18,8 @@ def grid(size: int) -> tuple[np.ndarray, np.ndarray]:
 
 def smooth_noise(rng: np.random.Generator, size: int, cells: int) -> np.ndarray:
     """Zero-mean value noise of unit scale: a coarse random grid upsampled cubically."""
+    from scipy.ndimage import zoom  # imported on use: only dataset generation needs it
+
     coarse = rng.standard_normal((cells, cells))
     return zoom(coarse, size / cells, order=3)[:size, :size]
 

@@ -31,7 +31,7 @@ from pytorch_grad_cam import EigenGradCAM, GradCAM, GradCAMPlusPlus
 from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
 from zennit.attribution import Gradient
 
-from common.explain import METHODS, explain, lime, lrp
+from common.explain import METHODS, explain, lime, lrp_rules
 from common.explain.cam import feature_layer
 from common.models import build_classifier
 
@@ -105,7 +105,8 @@ def library_calls(model, x, target) -> dict[str, Callable[[], torch.Tensor]]:
 
     def zennit_call(rule_name):
         def call():
-            with Gradient(model, lrp.composite(model, **METHODS[rule_name].defaults)) as attributor:
+            rules = lrp_rules.composite(model, **METHODS[rule_name].defaults)
+            with Gradient(model, rules) as attributor:
                 return attributor(x, torch.eye(model(x[:1]).shape[1], device=x.device)[target])[1]
         return call
 

@@ -12,7 +12,6 @@ offer, and both stochastic methods share one seeded draw across the batch.
 from __future__ import annotations
 
 import torch
-from captum.attr import DeepLift, IntegratedGradients
 from torch import nn
 
 from common import budget
@@ -104,6 +103,8 @@ def integrated_gradients(model, x, target, steps: int = 50, rule: str = "gaussle
     ``rule`` is the quadrature: ``gausslegendre`` or ``riemann_trapezoid``
     (also ``riemann_left``, ``riemann_right``, ``riemann_middle``).
     """
+    from captum.attr import IntegratedGradients  # imported on use: 0.5 s of start-up
+
     return IntegratedGradients(model).attribute(
         x, baselines=baseline_tensor(x, baseline), target=target, n_steps=steps, method=rule,
         internal_batch_size=budget.images_per_pass())
@@ -220,5 +221,7 @@ def deeplift(model, x, target, baseline: str | float = "zero") -> torch.Tensor:
     :func:`_require_rescale_rule_applies`); the zoo's models qualify.
     """
     _require_rescale_rule_applies(model, x)
+    from captum.attr import DeepLift  # imported on use: 0.5 s of start-up
+
     return DeepLift(model).attribute(x.detach().requires_grad_(True),
                                      baselines=baseline_tensor(x, baseline), target=target)

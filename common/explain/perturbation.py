@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
-from captum.attr import Occlusion
 
 from common import budget
 
@@ -24,6 +23,8 @@ def occlusion(model, x, target, window: int | None = None, stride: int | None = 
     window = window or max(2, x.shape[-1] // 8)
     stride = stride or max(1, window // 2)
     channels = x.shape[1]
+    from captum.attr import Occlusion  # imported on use: 0.5 s of start-up
+
     attribution = Occlusion(model).attribute(
         x, sliding_window_shapes=(channels, window, window), strides=(channels, stride, stride),
         baselines=value, target=target,

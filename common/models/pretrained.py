@@ -14,14 +14,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import torch
-import torchvision
 from torch import nn
-from torchvision.models import ResNet50_Weights
 
 from common.io import load_torch
 from common.models.normalisation import IMAGENET_STATISTICS, InputNormalisation
 
-IMAGENET_CATEGORIES: tuple[str, ...] = tuple(ResNet50_Weights.IMAGENET1K_V1.meta["categories"])
+#: ImageNet's class names in torchvision's order (its weights' ``meta["categories"]``), read from
+#: a file beside this module: importing torchvision costs over a second of every job's start-up.
+IMAGENET_CATEGORIES: tuple[str, ...] = tuple(
+    (Path(__file__).with_name("imagenet_categories.txt")).read_text().splitlines())
 TORCHVISION_IMAGENET = ("mobilenet_v3_small", "vgg16", "resnet50")
 IMAGENET_MODELS = ("efficientnet_lite0", *TORCHVISION_IMAGENET)
 # EfficientNet-Lite was trained on (x*255 - 127) / 128; torchvision's models on IMAGENET_STATISTICS.
@@ -67,6 +68,8 @@ def untrained_imagenet_architecture(name: str) -> Normalised:
     """A torchvision ImageNet architecture with random weights: for timing, never for results."""
     if name not in TORCHVISION_IMAGENET:
         raise KeyError(f"unknown ImageNet architecture {name!r}; known: {TORCHVISION_IMAGENET}")
+    import torchvision
+
     return Normalised(_no_inplace(getattr(torchvision.models, name)(weights=None)),
                       *IMAGENET_STATISTICS)
 

@@ -9,8 +9,8 @@ ReLU, 3x3 stride-2 max pooling: the last stage at 1/32 of the input, 8 x 8 at
 convolution, no pooling: the last stage at 1/8) keeps 32-64 px images from
 shrinking to a pixel or two. Each ReLU call is its own
 non-inplace module (Captum's DeepLift and hook-based LRP need this), and the
-residual addition is zennit's ``Sum`` module (a sum over a stacked last axis),
-to which zennit's LRP composites assign their rule for sums.
+residual addition is a module of its own (:class:`ResidualSum`), to which LRP
+assigns zennit's rule for sums.
 
 With ``feature_norm`` the last convolutional features pass through spatial
 dropout (p = 0.5) and batch norm before pooling: the head of the PV paper's
@@ -23,10 +23,19 @@ from pathlib import Path
 
 import torch
 from torch import nn
-from zennit.layer import Sum
 
 from common.io import load_torch
 from common.models.normalisation import IMAGENET_STATISTICS, InputNormalisation
+
+
+class ResidualSum(nn.Module):
+    """The sum over a stacked last axis, as zennit's ``Sum`` computes it: the residual addition
+    as a module, so that LRP sees it (:mod:`common.explain.lrp_rules` gives it zennit's rule
+    for sums). Not zennit's class itself: zennit's package imports torchvision, over a second
+    of start-up for every job that builds a ResNet."""
+
+    def forward(self, stacked: torch.Tensor) -> torch.Tensor:
+        return torch.sum(stacked, dim=-1)
 
 
 class BasicBlock(nn.Module):
@@ -43,7 +52,7 @@ class BasicBlock(nn.Module):
         if stride != 1 or in_width != width:
             self.shortcut = nn.Sequential(nn.Conv2d(in_width, width, 1, stride, bias=False),
                                           nn.BatchNorm2d(width))
-        self.sum = Sum()
+        self.sum = ResidualSum()
         self.relu2 = nn.ReLU()
 
     def forward(self, x):
