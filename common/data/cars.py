@@ -10,9 +10,17 @@ car pixels, so it is empty for ``no_cars``.
 from __future__ import annotations
 
 import numpy as np
-from matplotlib.colors import hsv_to_rgb
 
-from common.data.draw import composite, ellipse, grid, rectangle, rotated, smooth_noise, to_uint8
+from common.data.draw import (
+    composite,
+    ellipse,
+    grid,
+    hsv_to_rgb,
+    rectangle,
+    rotated,
+    smooth_noise,
+    to_uint8,
+)
 from common.data.procedural import generate_splits
 
 CLASSES = ("no_cars", "cars")

@@ -13,9 +13,8 @@ so a dataset is the same to the byte for the same seed, whatever its size.
 from __future__ import annotations
 
 import numpy as np
-from matplotlib.colors import hsv_to_rgb
 
-from common.data.draw import ellipse, grid, smooth_noise, to_uint8
+from common.data.draw import ellipse, grid, hsv_to_rgb, smooth_noise, to_uint8
 from common.data.procedural import generate_splits
 
 CLASSES = ("red", "yellow", "green")

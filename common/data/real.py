@@ -26,8 +26,6 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image
-from skimage.draw import polygon as fill_polygon
-from skimage.transform import resize
 
 from common.data.procedural import SplitArrays
 
@@ -57,6 +55,8 @@ def _square_resize(image: np.ndarray, size: int, order: int = 1,
                    crop: bool = True) -> np.ndarray:
     """Resize to a ``size`` square, keeping the value range (as float): centre-cropped to a
     square first, or with ``crop`` False the whole image, stretched (nothing cut off)."""
+    from skimage.transform import resize  # imported on use: only dataset building needs it
+
     return resize(centre_square(image) if crop else image, (size, size), order=order,
                   anti_aliasing=order > 0, preserve_range=True)
 
@@ -167,6 +167,8 @@ def _dota_polygons(label_file: Path) -> list[tuple[np.ndarray, str]]:
 
 def dota_patches(image: np.ndarray, polygons, patch: int, min_visible: float):
     """Yield (patch image, label, mask): cars at least ``min_visible`` inside, or no vehicle."""
+    from skimage.draw import polygon as fill_polygon  # imported on use: dataset building
+
     height, width = image.shape[:2]
     vehicles = []
     for points, category in polygons:

@@ -11,9 +11,17 @@ a class is the union of the visible pixels of its objects.
 from __future__ import annotations
 
 import numpy as np
-from matplotlib.colors import hsv_to_rgb
 
-from common.data.draw import composite, ellipse, grid, polygon, rectangle, smooth_noise, to_uint8
+from common.data.draw import (
+    composite,
+    ellipse,
+    grid,
+    hsv_to_rgb,
+    polygon,
+    rectangle,
+    smooth_noise,
+    to_uint8,
+)
 from common.data.procedural import SPLITS, SplitArrays, image_rng
 
 CLASSES = ("disc", "square", "triangle", "ring", "cross", "star")

@@ -10,7 +10,6 @@
 from __future__ import annotations
 
 import numpy as np
-from skimage.transform import resize
 
 from common.data.procedural import SplitArrays
 from common.data.real import centre_square
@@ -24,6 +23,8 @@ SKLEARN_PHOTOS = ("china.jpg", "flower.jpg")
 
 def _resized(images: np.ndarray, size: int) -> np.ndarray:
     """Float images (N,H,W[,C]) in [0,1] resized to size x size, as uint8 (N,size,size,C)."""
+    from skimage.transform import resize  # imported on use: only dataset building needs it
+
     out = np.stack([resize(image, (size, size), order=1, anti_aliasing=True) for image in images])
     out = out[..., None] if out.ndim == 3 else out
     return np.round(np.clip(out, 0, 1) * 255).astype(np.uint8)

@@ -11,9 +11,8 @@ The evidence is everywhere, so the mask covers the whole image.
 from __future__ import annotations
 
 import numpy as np
-from matplotlib.colors import hsv_to_rgb
 
-from common.data.draw import to_uint8
+from common.data.draw import hsv_to_rgb, to_uint8
 from common.data.procedural import generate_splits
 
 CLASSES = ("smooth", "wiry")
