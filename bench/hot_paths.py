@@ -8,6 +8,10 @@ configuration's sizes (config/config.yaml), on random inputs and untrained weigh
 
 - PV decoder training, three epochs of 256 images: the frozen encoder's features
   recomputed for every batch (before) or computed once per run (after).
+- A job's start-up: a fresh interpreter importing one script's modules and seeding torch
+  as a job does, with (before) or without (after) what those imports used to pull in:
+  torchvision and zennit (through the zoo's ResNet and LRP) and ``torch._inductor.config``
+  (through ``torch.use_deterministic_algorithms``).
 
 The median of ``repeats`` timed calls after one warm-up, the two ways interleaved so
 that both see the same machine. Prints a Markdown table.
@@ -17,6 +21,8 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -24,6 +30,7 @@ from pathlib import Path
 
 import torch
 
+from common import PROJECT_ROOT
 from common.config import layered
 from common.models import build_classifier
 from common.models.train import epoch_generator
@@ -94,10 +101,39 @@ def pv_decoder_epochs(config: dict, folder: Path, epochs: int = 3,
     return per_batch, once_per_run
 
 
+#: What a job's imports pulled in before they were deferred to the code that uses them.
+EAGER_IMPORTS = "import torchvision, zennit, torch._inductor.config\n"
+
+
+#: A training job's first optimiser step, which imports ``torch._dynamo`` whatever the job
+#: imported before (torch's optimisers are wrapped to keep the compiler out).
+FIRST_OPTIMISER_STEP = ("import torch\nlayer = torch.nn.Linear(2, 2)\n"
+                        "optimiser = torch.optim.Adam(layer.parameters())\n"
+                        "layer(torch.ones(1, 2)).sum().backward()\noptimiser.step()\n")
+
+
+def job_start_up(script: str, then: str = "") -> tuple[Callable, Callable]:
+    """A fresh interpreter importing ``script``'s module, seeding as a job does and running
+    ``then``, with the old eager imports (before) or without them (after)."""
+    seeding = (f"import {script}\nfrom common.tracking import seed_everything\n"
+               f"seed_everything(0)\n{then}")
+
+    def start(code: str) -> Callable:
+        return lambda: subprocess.run([sys.executable, "-c", code], check=True, cwd=PROJECT_ROOT)
+
+    return start(EAGER_IMPORTS + seeding), start(seeding)
+
+
 def hot_paths(config: dict, folder: Path) -> dict[str, Callable[[], tuple[Callable, Callable]]]:
     """Each row's name and how to build its (before, after) pair (files go to ``folder``)."""
     return {"PV decoder, 3 epochs of 256 images (paper loss)":
-            lambda: pv_decoder_epochs(config, folder)}
+            lambda: pv_decoder_epochs(config, folder),
+            "start-up of an explanation job (sanity_checks)":
+            lambda: job_start_up("workflow.scripts.sanity_checks"),
+            "start-up of a table job (DXAI's Table 3)":
+            lambda: job_start_up("papers.dxai.scripts.table3"),
+            "start-up of a training job (train_classifier)":
+            lambda: job_start_up("workflow.scripts.train_classifier", FIRST_OPTIMISER_STEP)}
 
 
 def main() -> None:
