@@ -36,7 +36,11 @@ if reason := _unavailable():
         pytest.fail(f"a SLURM cluster is required under CI: {reason}", pytrace=False)
     pytest.skip(reason, allow_module_level=True)
 
-PROFILE = ["--profile", "profiles/slurm", "--configfile", "tests/tiny.yaml"]
+#: The shipped profile, polling the cluster sooner: the plugin waits the profile's 10 s before
+#: its first look at a job and 10 s longer at each look that finds nothing finished, which
+#: for the tiny run's jobs of seconds is most of a test's time.
+PROFILE = ["--profile", "profiles/slurm", "--configfile", "tests/tiny.yaml",
+           "--slurm-init-seconds-before-status-checks", "2"]
 MODEL = "results/models/peppers/simple/seed0.pt"
 FIGURES = ["results/models/figures/predictions_peppers_simple_seed0.png",
            "results/survey/figure6.png"]
