@@ -9,12 +9,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 
 from common.data.procedural import SplitArrays
 from common.io import atomic_path, read_json, sha256_file
+
+if TYPE_CHECKING:  # torch is imported where a split is loaded, not by the workflow's planning
+    import torch
 
 
 class DataIntegrityError(RuntimeError):
@@ -52,6 +55,8 @@ def sample_indices(size: int, count: int, seed: int, key: str) -> torch.Tensor:
     if count > size:
         raise ValueError(f"config key '{key}': {count} images asked for, but the split holds "
                          f"only {size}")
+    import torch
+
     generator = torch.Generator().manual_seed(seed)
     return torch.randperm(size, generator=generator)[:count].sort().values
 
@@ -90,6 +95,8 @@ def load_split(dataset: str | Path, split: str) -> ImageSplit:
             f"file has {actual}"
         )
     task = manifest["task"]
+    import torch
+
     with np.load(path) as arrays:
         images = torch.from_numpy(arrays["images"]).permute(0, 3, 1, 2).float() / 255.0
         labels = torch.from_numpy(arrays["labels"])

@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from skimage.segmentation import quickshift, slic
 from torch import nn
 
 from common import budget
@@ -47,6 +46,8 @@ QUICKSHIFT_DEFAULTS = {"kernel_size": 4, "max_dist": 200, "ratio": 0.2}
 def _segment(image: np.ndarray, method: str, segments: int, compactness: float,
              seed: int) -> np.ndarray:
     """Segment ids of one (H, W, C) image in [0, 1]; a grey image is made RGB as LIME does."""
+    from skimage.segmentation import quickshift, slic
+
     if image.shape[-1] == 1:
         image = np.repeat(image, 3, axis=-1)  # LIME calls skimage's gray2rgb on 2-D images
     if method == "slic":

@@ -51,13 +51,13 @@ import pandas as pd
 from common.claims import claim_row
 from papers.cartoonx.agreement import chance_corrected
 from papers.cartoonx.evaluation import PAPER_SECONDS
+from papers.cartoonx.plan import FIGURE8
 
 #: The budgets of Fig. 7a/b: the paper's fraction of a representation's own
 #: components, or the components kept per pixel of the image.
 BUDGETS = {"fraction": "of each representation's components",
            "per_pixel": "components per pixel: equal budget"}
 VIEWS = {"kept": "kept greyscale images", "mask": "masks"}
-FIGURE8 = "figure8 images"
 #: The runtime is timed on one of the shipped photographs (plan.runtime_files).
 RUNTIME_DATASET = "photos"
 HAAR = "haar"
@@ -80,14 +80,6 @@ PAPER_STATES = {
     "runtime": f"CartoonX {PAPER_SECONDS['cartoonx']:.2f} s vs Pixel RDE "
                f"{PAPER_SECONDS['pixel_rde']:.2f} s per explanation: only slightly slower",
 }
-
-
-def claim_datasets(cartoonx: Mapping) -> dict[str, str]:
-    """The dataset of each evaluation, and of the Fig. 8 images (the figure5 evaluation's),
-    from the configuration's cartoonx section: what each claim was measured on."""
-    evaluations = cartoonx["evaluations"]
-    return {**{name: spec["dataset"] for name, spec in evaluations.items()},
-            FIGURE8: evaluations[cartoonx["figure5"]]["dataset"]}
 
 
 def supporting_files(figure: str, evaluation: str) -> tuple[str, str | None]:

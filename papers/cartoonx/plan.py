@@ -14,6 +14,9 @@ from common.config import classifier_runs, imagenet_model_errors, real_only_erro
 from common.data import IMAGENET_PHOTOGRAPHS
 from common.paths import classifier_file, dataset_files
 
+#: The claims' name for the images of Fig. 8, which the figure5 evaluation explains.
+FIGURE8 = "figure8 images"
+
 
 def evaluation_files(config: Mapping[str, Any], name: str) -> dict[str, str]:
     """The test split of evaluation ``name`` and its classifier's weights: a zoo
@@ -77,3 +80,11 @@ def config_errors(config: Mapping[str, Any]) -> list[str]:
         errors.append(f"config key 'cartoonx.runtime.model': {model!r} is not one of "
                       f"{list(TORCHVISION_IMAGENET)}")
     return errors
+
+
+def claim_datasets(cartoonx: Mapping) -> dict[str, str]:
+    """The dataset of each evaluation, and of the Fig. 8 images (the figure5 evaluation's),
+    from the configuration's cartoonx section: what each claim was measured on."""
+    evaluations = cartoonx["evaluations"]
+    return {**{name: spec["dataset"] for name, spec in evaluations.items()},
+            FIGURE8: evaluations[cartoonx["figure5"]]["dataset"]}

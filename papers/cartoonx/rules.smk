@@ -9,7 +9,6 @@ the Fig. 5 and Fig. 7a/b rules. Fig. 7c and Fig. 8 optimise their own masks.
 """
 
 from papers.cartoonx import plan
-from papers.cartoonx.claims import claim_datasets
 
 CARTOONX = config["cartoonx"]
 CARTOONX_EVALUATIONS = CARTOONX["evaluations"]
@@ -185,7 +184,7 @@ rule cartoonx_claims:
         curve_evaluations=list(CARTOONX_EVALUATIONS),
         sweep_evaluation=CARTOONX_SWEEP,
         low_rate=CARTOONX["rate_distortion"]["low_rate"],
-        datasets=claim_datasets(CARTOONX),
+        datasets=plan.claim_datasets(CARTOONX),
     log:
         "logs/cartoonx/claims.log",
     conda:

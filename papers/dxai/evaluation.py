@@ -58,16 +58,6 @@ def evaluation_sample(test, count: int, key: str) -> torch.Tensor:
     return sample_indices(len(test), count, SAMPLE_SEED, key)
 
 
-def evaluation_images(evaluation: dict, dataset: str) -> tuple[int, str]:
-    """How many test images of ``dataset`` the evaluation explains, and the config key that
-    says so: ``dxai.evaluation.images_per_dataset.<dataset>`` where set (a dataset whose test
-    split is smaller, such as the 50 shipped faces), else ``dxai.evaluation.images``."""
-    if dataset in evaluation["images_per_dataset"]:
-        return (evaluation["images_per_dataset"][dataset],
-                f"dxai.evaluation.images_per_dataset.{dataset}")
-    return evaluation["images"], "dxai.evaluation.images"
-
-
 def betas(points: int) -> torch.Tensor:
     """beta = 0, 1/(points-1), ..., 1 (the paper's 0, 0.1, ..., 1 for 11 points)."""
     return torch.linspace(0, 1, points)

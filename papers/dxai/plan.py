@@ -66,12 +66,20 @@ def cross_inputs(dxai: Mapping[str, Any]) -> dict[str, str]:
     return files
 
 
+def evaluation_images(evaluation: dict, dataset: str) -> tuple[int, str]:
+    """How many test images of ``dataset`` the evaluation explains, and the config key that
+    says so: ``dxai.evaluation.images_per_dataset.<dataset>`` where set (a dataset whose test
+    split is smaller, such as the 50 shipped faces), else ``dxai.evaluation.images``."""
+    if dataset in evaluation["images_per_dataset"]:
+        return (evaluation["images_per_dataset"][dataset],
+                f"dxai.evaluation.images_per_dataset.{dataset}")
+    return evaluation["images"], "dxai.evaluation.images"
+
+
 def _split_errors(config: Mapping[str, Any]) -> list[str]:
     """Each DXAI dataset's evaluation count fits its test split, where the split's size is
     known before any job (generated or shipped: ``n_test``); a real root's split is checked
     where it is loaded."""
-    from papers.dxai.evaluation import evaluation_images
-
     dxai, datasets = config["dxai"], config.get("datasets", {})
     errors = []
     for dataset in dict.fromkeys([*dxai["datasets"], *dxai["cross_classifier"]["datasets"]]):

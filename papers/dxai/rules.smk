@@ -12,7 +12,6 @@ and the claims table read those files.
 
 from common.paths import dataset_files, named_dataset_files
 from papers.dxai import plan as dxai_plan
-from papers.dxai.evaluation import evaluation_images
 
 DXAI = config["dxai"]
 DXAI_CATEGORY = "DXAI"
@@ -219,7 +218,7 @@ rule dxai_ablation:
     params:
         dataset=DXAI["ablation"]["dataset"],
         variants=list(dxai_plan.VARIANTS),
-        images=evaluation_images(DXAI["evaluation"], DXAI["ablation"]["dataset"]),
+        images=dxai_plan.evaluation_images(DXAI["evaluation"], DXAI["ablation"]["dataset"]),
     log:
         "logs/dxai/ablation.log",
     threads: config["torch_threads"]

@@ -3,7 +3,7 @@ check of its configuration section."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -95,9 +95,16 @@ def config_errors(config: Mapping[str, Any]) -> list[str]:
     return errors
 
 
+def scores_files(source: str | Path | Iterable[str | Path]) -> list[Path]:
+    """The scores files of ``source``: one file, every ``*.csv`` of a folder in name order (the
+    files the survey pages offer for download, one per participant), or a list of files."""
+    if isinstance(source, (str, Path)):
+        path = Path(source)
+        return sorted(path.glob("*.csv")) if path.is_dir() else [path]
+    return [Path(file) for file in source]
+
+
 def _is_scores_source(path: Path) -> bool:
     """A scores file, or a folder with at least one (the files the analysis would read)."""
-    from papers.pv.study import scores_files
-
     files = scores_files(path)
     return bool(files) and all(file.is_file() for file in files)

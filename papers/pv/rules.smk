@@ -15,7 +15,6 @@ renders the study's two surveys for this classifier, and simulated respondents
 
 from common.paths import classifier_file, dataset_files
 from papers.pv import plan as pv_plan
-from papers.pv import study as pv_study
 
 PV = config["pv"]
 PV_DATASET = PV["classifier"]["dataset"]
@@ -148,7 +147,7 @@ rule pv_invariance:
 rule pv_user_study:
     """Table 1, the one-tailed Mann-Whitney tests and Fig. 6 from the real participants' scores."""
     input:
-        scores=pv_study.scores_files(PV["study"]["scores"]),   # each file of a folder, tracked
+        scores=pv_plan.scores_files(PV["study"]["scores"]),   # each file of a folder, tracked
     output:
         table=traced_report("results/pv/table1.csv", caption="report/table1.rst",
                      category="Perception Visualization"),

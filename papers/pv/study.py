@@ -25,6 +25,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from papers.pv.plan import scores_files
+
 ARMS = ("gradcam", "pv")
 CASES = ("model_wrong", "model_right")
 COLUMNS = ("participant", "arm", "correct_when_model_wrong", "n_questions_model_wrong",
@@ -42,15 +44,6 @@ PAPER_TESTS = {"model_wrong": {"p": 2.3e-11, "z": -6.58},
 
 class StudyDataError(ValueError):
     """The scores file does not have the format the analysis reads."""
-
-
-def scores_files(source: str | Path | Iterable[str | Path]) -> list[Path]:
-    """The scores files of ``source``: one file, every ``*.csv`` of a folder in name order (the
-    files the survey pages offer for download, one per participant), or a list of files."""
-    if isinstance(source, (str, Path)):
-        path = Path(source)
-        return sorted(path.glob("*.csv")) if path.is_dir() else [path]
-    return [Path(file) for file in source]
 
 
 def read_scores(source: str | Path | Iterable[str | Path]) -> pd.DataFrame:

@@ -36,7 +36,6 @@ from papers.dxai.evaluation import (
     accuracy_curve,
     beta_probabilities,
     betas,
-    evaluation_images,
     evaluation_sample,
     probability_column,
 )
@@ -46,6 +45,7 @@ from papers.dxai.heatmaps import (
     discriminator_refusal,
     heatmap,
 )
+from papers.dxai.plan import evaluation_images
 
 LOGGER = logging.getLogger("xai")
 

@@ -10,7 +10,8 @@ from common.entry import snakemake_object
 from common.models import load_classifier
 from common.tracking import Job
 from papers.dxai.decompose import load_decomposer, load_discriminator
-from papers.dxai.evaluation import beta_auc, evaluation_images, evaluation_sample
+from papers.dxai.evaluation import beta_auc, evaluation_sample
+from papers.dxai.plan import evaluation_images
 
 
 def dataset_rows(smk, dataset: str, arches: list[str], settings: dict, device: str) -> list:
