@@ -9,6 +9,7 @@ output a direct look-up.
 
 from __future__ import annotations
 
+import csv
 import importlib.metadata
 import json
 import os
@@ -174,14 +175,49 @@ def git_state() -> dict[str, Any]:
     return {"commit": commit, "dirty": None if commit is None else bool(status)}
 
 
+def top_level_modules(distribution: importlib.metadata.Distribution) -> set[str]:
+    """The top-level modules ``distribution`` provides, as ``packages_distributions()`` of
+    ``importlib.metadata`` finds them: its ``top_level.txt``, else the first part of each
+    ``.py`` file it lists. RECORD is read as text: building each of its paths as an object,
+    as the standard library does, costs a job a tenth of a second."""
+    declared = (distribution.read_text("top_level.txt") or "").split()
+    if declared:
+        return set(declared)
+    record = distribution.read_text("RECORD")
+    if record is None:  # no RECORD (an egg-info): the standard library's file list
+        paths = [str(path) for path in distribution.files or ()]
+    else:
+        paths = [row[0] for row in csv.reader(record.splitlines()) if row]
+    return {_top_level(path) for path in paths if path.endswith(".py")}
+
+
+def _top_level(path: str) -> str:
+    """The first part of a relative POSIX path, or its stem if it has one part."""
+    parts = [part for part in path.split("/") if part not in ("", ".")]
+    return parts[0] if len(parts) > 1 else parts[-1].removesuffix(".py")
+
+
+def name_and_version(distribution: importlib.metadata.Distribution) -> tuple[str, str]:
+    """The distribution's Name and Version, read from its metadata's header lines only: the
+    standard library's parser reads each long description too, another tenth of a second."""
+    text = distribution.read_text("METADATA") or distribution.read_text("PKG-INFO") or ""
+    headers = dict(line.split(": ", 1) for line in text.partition("\n\n")[0].splitlines()
+                   if ": " in line and not line[:1].isspace())
+    if "Name" in headers and "Version" in headers:
+        return headers["Name"], headers["Version"]
+    return distribution.metadata["Name"], distribution.version
+
+
 def imported_packages() -> dict[str, str]:
-    """Version of every installed distribution whose top-level module this process imported."""
-    providers = importlib.metadata.packages_distributions()
-    installed = {}  # the first distribution of a name on sys.path, as importlib finds it
+    """Version of every installed distribution whose top-level module this process imported:
+    of a name installed twice, the one found first on ``sys.path``, as importlib finds it."""
+    imported = {name.partition(".")[0] for name in list(sys.modules)}
+    installed: dict[str, str] = {}
+    provides: dict[str, set[str]] = {}
     for distribution in importlib.metadata.distributions():
-        installed.setdefault(distribution.metadata["Name"], distribution.version)
-    top_levels = {name.partition(".")[0] for name in list(sys.modules)}
-    versions = {name: installed[name] for top_level in top_levels
-                for name in providers.get(top_level, []) if name in installed}
+        name, version = name_and_version(distribution)
+        installed.setdefault(name, version)
+        provides.setdefault(name, set()).update(top_level_modules(distribution))
+    versions = {name: installed[name] for name, modules in provides.items() if modules & imported}
     versions["python"] = platform.python_version()
     return dict(sorted(versions.items(), key=lambda item: item[0].lower()))

@@ -26,6 +26,34 @@ def test_imported_packages_are_the_installed_versions():
     assert packages["python"] == platform.python_version()
 
 
+def test_top_level_modules_and_versions_are_the_standard_librarys_for_every_installed_package():
+    """The text reading of RECORD and METADATA agrees with importlib.metadata's parsers."""
+    providers: dict[str, set[str]] = {}
+    for module, names in importlib.metadata.packages_distributions().items():
+        for name in names:
+            providers.setdefault(name, set()).add(module)
+    found: dict[str, set[str]] = {}
+    for distribution in importlib.metadata.distributions():
+        name, version = provenance.name_and_version(distribution)
+        assert (name, version) == (distribution.metadata["Name"], distribution.version)
+        found.setdefault(name, set()).update(provenance.top_level_modules(distribution))
+    assert {name: modules for name, modules in found.items() if modules} == providers
+    assert len(providers) > 100  # the environment's distributions, not an empty listing
+
+
+def test_a_record_without_top_level_txt_names_its_packages_and_modules(tmp_path):
+    info = tmp_path / "demo-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: demo\nVersion: 1.0\n\n"
+                                   "Name: not a header, the long description\n")
+    (info / "RECORD").write_text('demo/__init__.py,sha256=x,1\n"demo/a,b.py",sha256=y,2\n'
+                                 "single.py,,\nshared.so,,\n"
+                                 "demo-1.0.dist-info/RECORD,,\n")
+    distribution = importlib.metadata.PathDistribution(info)
+    assert provenance.top_level_modules(distribution) == {"demo", "single"}
+    assert provenance.name_and_version(distribution) == ("demo", "1.0")
+
+
 def test_report_labels_show_commit_input_hashes_and_wandb_run(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "figure.png").write_bytes(b"png")
