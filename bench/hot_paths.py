@@ -12,6 +12,11 @@ configuration's sizes (config/config.yaml), on random inputs and untrained weigh
   as a job does, with (before) or without (after) what those imports used to pull in:
   torchvision and zennit (through the zoo's ResNet and LRP) and ``torch._inductor.config``
   (through ``torch.use_deterministic_algorithms``).
+- A job's record of the packages it imported: ``importlib.metadata``'s parsers (before)
+  or RECORD and METADATA read as text (after).
+- Planning the tiny workflow (``snakemake -n``, every Snakemake call parses the rules):
+  with (before) or without (after) SciPy's statistics and scikit-image's segmentation,
+  which the rules' imports used to pull in.
 
 The median of ``repeats`` timed calls after one warm-up, the two ways interleaved so
 that both see the same machine. Prints a Markdown table.
@@ -20,6 +25,8 @@ that both see the same machine. Prints a Markdown table.
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
+import platform
 import statistics
 import subprocess
 import sys
@@ -30,7 +37,7 @@ from pathlib import Path
 
 import torch
 
-from common import PROJECT_ROOT
+from common import PROJECT_ROOT, provenance
 from common.config import layered
 from common.models import build_classifier
 from common.models.train import epoch_generator
@@ -124,6 +131,47 @@ def job_start_up(script: str, then: str = "") -> tuple[Callable, Callable]:
     return start(EAGER_IMPORTS + seeding), start(seeding)
 
 
+def packages_by_standard_parsers() -> dict[str, str]:
+    """What ``provenance.imported_packages`` returns, computed with ``importlib.metadata``'s
+    ``packages_distributions`` and metadata parser, as it was before."""
+    providers = importlib.metadata.packages_distributions()
+    installed: dict[str, str] = {}
+    for distribution in importlib.metadata.distributions():
+        installed.setdefault(distribution.metadata["Name"], distribution.version)
+    top_levels = {name.partition(".")[0] for name in list(sys.modules)}
+    versions = {name: installed[name] for top_level in top_levels
+                for name in providers.get(top_level, []) if name in installed}
+    versions["python"] = platform.python_version()
+    return dict(sorted(versions.items(), key=lambda item: item[0].lower()))
+
+
+def imported_packages() -> tuple[Callable, Callable]:
+    """The packages record both ways; they must agree."""
+    if packages_by_standard_parsers() != provenance.imported_packages():
+        raise AssertionError("the two ways of listing imported packages disagree")
+    return packages_by_standard_parsers, provenance.imported_packages
+
+
+#: What planning the workflow imported before the rules' helpers moved to the plan modules.
+PLANNING_IMPORTS = "import scipy.stats, skimage.segmentation\n"
+
+
+def planning(folder: Path) -> tuple[Callable, Callable]:
+    """A dry run of the tiny workflow in a copy of the project (in ``folder``), with the
+    old planning imports made first (before) or not (after)."""
+    from common.miniature.run import copy_project
+
+    copy = copy_project(folder / "project", PROJECT_ROOT)
+    dry_run = ("import sys\nfrom snakemake.cli import main\n"
+               "sys.argv = ['snakemake', '-n', '-q', '--configfile', 'tests/tiny.yaml']\nmain()\n")
+
+    def start(code: str) -> Callable:
+        return lambda: subprocess.run([sys.executable, "-c", code], check=True, cwd=copy,
+                                      capture_output=True)
+
+    return start(PLANNING_IMPORTS + dry_run), start(dry_run)
+
+
 def hot_paths(config: dict, folder: Path) -> dict[str, Callable[[], tuple[Callable, Callable]]]:
     """Each row's name and how to build its (before, after) pair (files go to ``folder``)."""
     return {"PV decoder, 3 epochs of 256 images (paper loss)":
@@ -133,7 +181,11 @@ def hot_paths(config: dict, folder: Path) -> dict[str, Callable[[], tuple[Callab
             "start-up of a table job (DXAI's Table 3)":
             lambda: job_start_up("papers.dxai.scripts.table3"),
             "start-up of a training job (train_classifier)":
-            lambda: job_start_up("workflow.scripts.train_classifier", FIRST_OPTIMISER_STEP)}
+            lambda: job_start_up("workflow.scripts.train_classifier", FIRST_OPTIMISER_STEP),
+            "a job's record of imported packages (this benchmark's imports)":
+            imported_packages,
+            "planning the tiny workflow (snakemake -n)":
+            lambda: planning(folder)}
 
 
 def main() -> None:
