@@ -7,6 +7,7 @@ import http.server
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import threading
@@ -14,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from common.miniature.run import copy_project
+from common.miniature.run import copy_project, failure_lines
 
 REPO = Path(__file__).resolve().parents[1]
 PLANTED_API_KEY = "planted-wandb-key-3f9c2a7d1e"
@@ -55,6 +56,65 @@ def lineage(args: list[str], cwd: Path, check: bool = True):
 def copy_repository(destination: Path) -> Path:
     """Copy the files git would ship into ``destination`` and commit them in a new repo."""
     return copy_project(destination, REPO)
+
+
+# --------------------------------------------------------------------------- the paper miniature
+#: The paper miniature's background run once started: its process, folder, log and summary.
+_MINIATURE: dict = {}
+
+
+def _reads_the_miniature(item) -> bool:
+    return "miniature" in getattr(item, "fixturenames", ())
+
+
+def pytest_collection_modifyitems(items):
+    """The tests that read the paper miniature run last, so that every other test runs
+    while it builds in the background."""
+    items.sort(key=_reads_the_miniature)
+
+
+def pytest_collection_finish(session):
+    """Start the paper miniature as soon as a test that reads it is collected.
+
+    Its Snakemake run (a quarter of an hour of two cores) then takes the core time the other
+    tests leave idle (one-process tests, the tails of the other workflow runs, the SLURM
+    test's waits) instead of running after them. It runs at a lower priority (``nice``) so
+    that the other tests, some of which wait with timeouts, take the cores first; every job
+    it runs computes on one thread, so two busy cores stall no parallel region. The
+    ``miniature`` fixture waits for it."""
+    if session.config.option.collectonly or not any(map(_reads_the_miniature, session.items)):
+        return
+    workdir = session.config._tmp_path_factory.mktemp("miniature")
+    log = workdir.parent / f"{workdir.name}.log"  # where common.miniature.run writes it
+    summary = (workdir.parent / "miniature-summary.txt").open("w")
+    command = ["nice", "-n", "10", sys.executable, "-m", "common.miniature.run",
+               "--workdir", str(workdir), "--cores", "2"]
+    _MINIATURE.update(workdir=workdir, log=log, summary=summary, process=subprocess.Popen(
+        command, cwd=REPO, stdout=summary, stderr=subprocess.STDOUT, start_new_session=True))
+
+
+def pytest_sessionfinish(session):
+    """Stop a miniature still running when the session ends early (``-x``, an interrupt)."""
+    process = _MINIATURE.get("process")
+    if process is not None and process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait()
+
+
+@pytest.fixture(scope="session")
+def miniature() -> Path:
+    """The paper miniature, run end to end in a copy on fabricated sources (what ``make
+    paper-miniature`` runs, started at collection); its folder once it has finished."""
+    process = _MINIATURE["process"]
+    returncode = process.wait()
+    _MINIATURE["summary"].close()
+    if returncode != 0:
+        log = _MINIATURE["log"]
+        output = failure_lines(log.read_text()) if log.exists() else ""
+        raise RuntimeError(f"the paper miniature failed in {_MINIATURE['workdir']} "
+                           f"({returncode}):\n{output}")
+    print(Path(_MINIATURE["summary"].name).read_text().splitlines()[0])
+    return _MINIATURE["workdir"]
 
 
 @pytest.fixture(scope="module")
