@@ -79,18 +79,28 @@ def pytest_collection_finish(session):
     Its Snakemake run (a quarter of an hour of two cores) then takes the core time the other
     tests leave idle (one-process tests, the tails of the other workflow runs, the SLURM
     test's waits) instead of running after them. It runs at a lower priority (``nice``) so
-    that the other tests, some of which wait with timeouts, take the cores first; every job
-    it runs computes on one thread, so two busy cores stall no parallel region. The
-    ``miniature`` fixture waits for it."""
+    that the other tests, some of which wait with timeouts, take the cores first. The
+    ``miniature`` fixture waits for it.
+
+    Every process then computes on one thread: the miniature's jobs do (``torch_threads``),
+    and so do the tests, here and in the processes they start. A two-thread parallel region
+    on cores that another process holds spins at its barrier until the scheduler gives the
+    second thread a core back, which made both runs two to three times as slow."""
     if session.config.option.collectonly or not any(map(_reads_the_miniature, session.items)):
         return
+    import torch
+
+    torch.set_num_threads(1)
+    os.environ["OMP_NUM_THREADS"] = "1"
     workdir = session.config._tmp_path_factory.mktemp("miniature")
     log = workdir.parent / f"{workdir.name}.log"  # where common.miniature.run writes it
     summary = (workdir.parent / "miniature-summary.txt").open("w")
     command = ["nice", "-n", "10", sys.executable, "-m", "common.miniature.run",
                "--workdir", str(workdir), "--cores", "2"]
+    # its own process group (stopped as one), but not its own session: Linux's autogroup
+    # shares the cores fairly between sessions whatever their nice values
     _MINIATURE.update(workdir=workdir, log=log, summary=summary, process=subprocess.Popen(
-        command, cwd=REPO, stdout=summary, stderr=subprocess.STDOUT, start_new_session=True))
+        command, cwd=REPO, stdout=summary, stderr=subprocess.STDOUT, process_group=0))
 
 
 def pytest_sessionfinish(session):
