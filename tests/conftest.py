@@ -7,7 +7,6 @@ import http.server
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import threading
@@ -15,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from common.miniature.run import copy_project, failure_lines
+from common.miniature.run import copy_project
 
 REPO = Path(__file__).resolve().parents[1]
 PLANTED_API_KEY = "planted-wandb-key-3f9c2a7d1e"
@@ -56,75 +55,6 @@ def lineage(args: list[str], cwd: Path, check: bool = True):
 def copy_repository(destination: Path) -> Path:
     """Copy the files git would ship into ``destination`` and commit them in a new repo."""
     return copy_project(destination, REPO)
-
-
-# --------------------------------------------------------------------------- the paper miniature
-#: The paper miniature's background run once started: its process, folder, log and summary.
-_MINIATURE: dict = {}
-
-
-def _reads_the_miniature(item) -> bool:
-    return "miniature" in getattr(item, "fixturenames", ())
-
-
-def pytest_collection_modifyitems(items):
-    """The tests that read the paper miniature run last, so that every other test runs
-    while it builds in the background."""
-    items.sort(key=_reads_the_miniature)
-
-
-def pytest_collection_finish(session):
-    """Start the paper miniature as soon as a test that reads it is collected.
-
-    Its Snakemake run (a quarter of an hour of two cores) then takes the core time the other
-    tests leave idle (one-process tests, the tails of the other workflow runs, the SLURM
-    test's waits) instead of running after them. It runs at a lower priority (``nice``) so
-    that the other tests, some of which wait with timeouts, take the cores first. The
-    ``miniature`` fixture waits for it.
-
-    Every process then computes on one thread: the miniature's jobs do (``torch_threads``),
-    and so do the tests, here and in the processes they start. A two-thread parallel region
-    on cores that another process holds spins at its barrier until the scheduler gives the
-    second thread a core back, which made both runs two to three times as slow."""
-    if session.config.option.collectonly or not any(map(_reads_the_miniature, session.items)):
-        return
-    import torch
-
-    torch.set_num_threads(1)
-    os.environ["OMP_NUM_THREADS"] = "1"
-    workdir = session.config._tmp_path_factory.mktemp("miniature")
-    log = workdir.parent / f"{workdir.name}.log"  # where common.miniature.run writes it
-    summary = (workdir.parent / "miniature-summary.txt").open("w")
-    command = ["nice", "-n", "10", sys.executable, "-m", "common.miniature.run",
-               "--workdir", str(workdir), "--cores", "2"]
-    # its own process group (stopped as one), but not its own session: Linux's autogroup
-    # shares the cores fairly between sessions whatever their nice values
-    _MINIATURE.update(workdir=workdir, log=log, summary=summary, process=subprocess.Popen(
-        command, cwd=REPO, stdout=summary, stderr=subprocess.STDOUT, process_group=0))
-
-
-def pytest_sessionfinish(session):
-    """Stop a miniature still running when the session ends early (``-x``, an interrupt)."""
-    process = _MINIATURE.get("process")
-    if process is not None and process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait()
-
-
-@pytest.fixture(scope="session")
-def miniature() -> Path:
-    """The paper miniature, run end to end in a copy on fabricated sources (what ``make
-    paper-miniature`` runs, started at collection); its folder once it has finished."""
-    process = _MINIATURE["process"]
-    returncode = process.wait()
-    _MINIATURE["summary"].close()
-    if returncode != 0:
-        log = _MINIATURE["log"]
-        output = failure_lines(log.read_text()) if log.exists() else ""
-        raise RuntimeError(f"the paper miniature failed in {_MINIATURE['workdir']} "
-                           f"({returncode}):\n{output}")
-    print(Path(_MINIATURE["summary"].name).read_text().splitlines()[0])
-    return _MINIATURE["workdir"]
 
 
 @pytest.fixture(scope="module")

@@ -112,6 +112,20 @@ def test_the_count_check_catches_a_changed_architecture_or_method(scales):
 PAPERS = ["dxai", "survey", "pv", "cartoonx", "course", "explanations", "shared"]
 
 
+@pytest.fixture(scope="module")
+def miniature(tmp_path_factory):
+    """The paper miniature, run end to end in a copy on fabricated sources (what
+    ``make paper-miniature`` runs), with the command that reruns it there."""
+    from common.miniature.run import run
+
+    workdir = tmp_path_factory.mktemp("miniature")
+    log = workdir.parent / "miniature.log"
+    with log.open("w") as stream:
+        seconds = run(workdir, device="cpu", cores=2, log=stream)
+    print(f"paper miniature: {seconds:.0f} s")
+    return workdir
+
+
 @pytest.mark.workflow
 def test_the_miniature_builds_every_papers_paper_scale_targets(miniature):
     """After the run, Snakemake has nothing left to build for any paper's targets at the
