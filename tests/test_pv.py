@@ -15,15 +15,9 @@ from common import PROJECT_ROOT, budget
 from common.io import sha256_file
 from common.models import ARCHITECTURES, build_classifier
 from papers.pv import study
-from papers.pv.decoder import (
-    ENCODER_ARCHITECTURES,
-    Decoder,
-    Encoder,
-    LossWeights,
-    decoder_stages,
-    loss_terms,
-)
+from papers.pv.decoder import Decoder, Encoder, LossWeights, decoder_stages, loss_terms
 from papers.pv.perception import explain_top_class, normalised_saliency, perception_visualisation
+from papers.pv.plan import ENCODER_ARCHITECTURES
 from papers.pv.survey_kit import CANT_TELL, question_pools, select_questions, simulate_scores
 from papers.pv.training import DecoderSettings, decoder_kwargs, encoded, train_decoder
 

@@ -13,17 +13,48 @@ the registry sets the paper's value explicitly.
 from __future__ import annotations
 
 import contextlib
-import inspect
-import typing
+import functools
+import importlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
-
-import torch
-from torch import nn
+from typing import TYPE_CHECKING, Any
 
 from common import budget
-from common.explain import baselines, cam, gradients, lime, lrp, perturbation
+from common.signatures import Parameter, source_parameters, yaml_types
+
+if TYPE_CHECKING:
+    import torch
+    from torch import nn
+
+
+class MethodFunction:
+    """A method's function, named by its module below ``common.explain`` and imported at its
+    first use: the registry, and the configuration checks that read names and parameters
+    from it, then need no torch (a second of every Snakemake call). Calling it calls the
+    function; ``inspect.signature`` sees the function's (through ``__wrapped__``)."""
+
+    def __init__(self, module: str, name: str):
+        self.module = f"common.explain.{module}"
+        self.name = name
+
+    @functools.cached_property
+    def __wrapped__(self) -> Callable[..., torch.Tensor]:
+        return getattr(importlib.import_module(self.module), self.name)
+
+    def __call__(self, *args, **kwargs) -> torch.Tensor:
+        return self.__wrapped__(*args, **kwargs)
+
+    def __repr__(self) -> str:
+        return f"{self.module}.{self.name}"
+
+    def parameters(self) -> list[Parameter]:
+        """The function's parameters as its source declares them (no import)."""
+        return source_parameters(self.module, self.name)
+
+
+def _function(qualified: str) -> MethodFunction:
+    """``"module.function"`` below ``common.explain`` as a :class:`MethodFunction`."""
+    return MethodFunction(*qualified.split("."))
 
 
 @dataclass(frozen=True)
@@ -32,66 +63,71 @@ class Method:
     copies of each image its smallest forward pass holds (DeepLIFT passes every image with
     its baseline: two), which sets how many images :func:`explain` hands it at once."""
 
-    function: Callable[..., torch.Tensor]
+    function: Callable[..., torch.Tensor]  # a MethodFunction in the registry
     defaults: dict[str, Any] = field(default_factory=dict)
     description: str = ""
     copies_per_image: int = 1
 
 
 METHODS: dict[str, Method] = {
-    "gradient": Method(gradients.gradient, {"absolute": False},
+    "gradient": Method(_function("gradients.gradient"), {"absolute": False},
                        "signed gradient of the target logit (Simonyan et al.)"),
-    "saliency": Method(gradients.gradient, {"absolute": True},
+    "saliency": Method(_function("gradients.gradient"), {"absolute": True},
                        "absolute gradient, maximum over channels (Simonyan et al.)"),
-    "gradient_x_input": Method(gradients.gradient_x_input, {},
+    "gradient_x_input": Method(_function("gradients.gradient_x_input"), {},
                                "gradient times input"),
-    "smoothgrad": Method(gradients.smoothgrad, {"samples": 50, "noise_level": 0.15, "seed": 0},
+    "smoothgrad": Method(_function("gradients.smoothgrad"),
+                         {"samples": 50, "noise_level": 0.15, "seed": 0},
                          "mean gradient over Gaussian noise of sigma = 15% of the input range"),
-    "smoothgrad_saliency": Method(gradients.smoothgrad_saliency,
+    "smoothgrad_saliency": Method(_function("gradients.smoothgrad_saliency"),
                                   {"samples": 50, "noise_level": 0.15, "seed": 0},
                                   "the survey's Eq. 8: mean saliency map (max_c |gradient|) "
                                   "over SmoothGrad's noisy copies"),
-    "integrated_gradients": Method(gradients.integrated_gradients,
+    "integrated_gradients": Method(_function("gradients.integrated_gradients"),
                                    {"steps": 50, "rule": "gausslegendre", "baseline": "zero"},
                                    "path integral of gradients from a baseline (Sundararajan)"),
-    "guided_backprop": Method(gradients.guided_backprop, {},
+    "guided_backprop": Method(_function("gradients.guided_backprop"), {},
                               "gradients with negative values stopped at every ReLU"),
-    "deconvnet": Method(gradients.deconvnet, {},
+    "deconvnet": Method(_function("gradients.deconvnet"), {},
                         "ReLU applied to the backward signal instead of the forward mask"),
-    "cam": Method(cam.class_activation_map, {},
+    "cam": Method(_function("cam.class_activation_map"), {},
                   "CAM: classifier weights times last feature maps (GAP networks)"),
-    "gradcam": Method(cam.grad_cam, {}, "Grad-CAM: ReLU of gradient-weighted feature maps"),
-    "guided_gradcam": Method(cam.guided_grad_cam, {},
+    "gradcam": Method(_function("cam.grad_cam"), {},
+                      "Grad-CAM: ReLU of gradient-weighted feature maps"),
+    "guided_gradcam": Method(_function("cam.guided_grad_cam"), {},
                              "guided backprop times bilinearly upsampled Grad-CAM"),
-    "gradcam_plus_plus": Method(cam.grad_cam_plus_plus, {}, "Grad-CAM++ (Eq. 19)"),
-    "eigen_gradcam": Method(cam.eigen_grad_cam, {},
+    "gradcam_plus_plus": Method(_function("cam.grad_cam_plus_plus"), {}, "Grad-CAM++ (Eq. 19)"),
+    "eigen_gradcam": Method(_function("cam.eigen_grad_cam"), {},
                             "first principal component of gradient x activation, sign fixed"),
-    "fem": Method(cam.feature_explanation_map, {"k": 1.0},
+    "fem": Method(_function("cam.feature_explanation_map"), {"k": 1.0},
                   "Feature Explanation Method; k = 1 as the survey states"),
-    "internal_influence": Method(cam.internal_influence, {"steps": 50},
+    "internal_influence": Method(_function("cam.internal_influence"), {"steps": 50},
                                  "Internal Influence at the feature layer, channel mean"),
-    "gradient_shap": Method(gradients.gradient_shap, {"samples": 25, "baseline": "zero",
-                                                      "seed": 0},
+    "gradient_shap": Method(_function("gradients.gradient_shap"),
+                            {"samples": 25, "baseline": "zero", "seed": 0},
                             "GradientSHAP, zero baseline, 25 samples (DXAI authors)"),
-    "deeplift": Method(gradients.deeplift, {"baseline": "zero"}, "DeepLIFT, Rescale rule",
-                       copies_per_image=2),
-    "occlusion": Method(perturbation.occlusion, {}, "occlusion of 1/8-side windows by zeros"),
-    "lrp_zero": Method(lrp.lrp, {"rule": "zero"}, "LRP-0 on every layer"),
-    "lrp_epsilon": Method(lrp.lrp, {"rule": "epsilon", "epsilon": 0.25},
+    "deeplift": Method(_function("gradients.deeplift"), {"baseline": "zero"},
+                       "DeepLIFT, Rescale rule", copies_per_image=2),
+    "occlusion": Method(_function("perturbation.occlusion"), {},
+                        "occlusion of 1/8-side windows by zeros"),
+    "lrp_zero": Method(_function("lrp.lrp"), {"rule": "zero"}, "LRP-0 on every layer"),
+    "lrp_epsilon": Method(_function("lrp.lrp"), {"rule": "epsilon", "epsilon": 0.25},
                           "LRP-epsilon on every layer"),
-    "lrp_epsilon_no_bias": Method(lrp.lrp, {"rule": "epsilon", "epsilon": 0.25, "bias": False},
+    "lrp_epsilon_no_bias": Method(_function("lrp.lrp"),
+                                  {"rule": "epsilon", "epsilon": 0.25, "bias": False},
                                   "LRP-epsilon with biases left out of the rule"),
-    "lrp_gamma": Method(lrp.lrp, {"rule": "gamma", "gamma": 0.25}, "LRP-gamma on every layer"),
-    "lrp_alpha1_beta0": Method(lrp.lrp, {"rule": "alpha_beta", "beta": 0.0},
+    "lrp_gamma": Method(_function("lrp.lrp"), {"rule": "gamma", "gamma": 0.25},
+                        "LRP-gamma on every layer"),
+    "lrp_alpha1_beta0": Method(_function("lrp.lrp"), {"rule": "alpha_beta", "beta": 0.0},
                                "LRP-alpha1-beta0 (z+) on every layer"),
-    "lrp_alpha2_beta1": Method(lrp.lrp, {"rule": "alpha_beta", "beta": 1.0},
+    "lrp_alpha2_beta1": Method(_function("lrp.lrp"), {"rule": "alpha_beta", "beta": 1.0},
                                "LRP-alpha2-beta1 on every layer"),
-    "rise": Method(perturbation.rise, {"masks": 4000, "cells": 7, "keep": 0.5, "seed": 0},
-                   "RISE, paper defaults"),
-    "lime": Method(lime.lime, {"samples": 1000, "segments": 50, "keep": 0.5,
-                               "kernel_width": 0.25, "baseline": "mean", "seed": 0},
+    "rise": Method(_function("perturbation.rise"),
+                   {"masks": 4000, "cells": 7, "keep": 0.5, "seed": 0}, "RISE, paper defaults"),
+    "lime": Method(_function("lime.lime"), {"samples": 1000, "segments": 50, "keep": 0.5,
+                                            "kernel_width": 0.25, "baseline": "mean", "seed": 0},
                    "LIME on SLIC superpixels, LIME's image defaults otherwise"),
-    "random": Method(baselines.random_map, {"seed": 0},
+    "random": Method(_function("baselines.random_map"), {"seed": 0},
                      "uniform noise: the baseline (DXAI's random decomposition)"),
 }
 
@@ -106,25 +142,20 @@ PARAMETER_BOUNDS: dict[str, tuple[str, Callable[[float], bool]]] = {
     "keep": ("above 0 and at most 1", lambda value: 0 < value <= 1),
 }
 
-#: What a YAML value can be, of the types a method's signature names.
-_YAML_TYPES = (bool, int, float, str, type(None))
-
-
 def parameter_errors(key: str, method: str, params: dict[str, Any]) -> list[str]:
     """Why ``params`` (set at config key ``key``) cannot be passed to ``method``: a name its
     function does not take, a value of a type its signature does not name, a number out of
-    :data:`PARAMETER_BOUNDS`. Empty when they can."""
-    function = METHODS[method].function
-    hints = typing.get_type_hints(function)
-    accepted = list(inspect.signature(function).parameters)[3:]  # after model, x, target
+    :data:`PARAMETER_BOUNDS`. Empty when they can. The signature is read from the source
+    (:mod:`common.signatures`): the configuration checks import no torch."""
+    after_model_x_target = METHODS[method].function.parameters()[3:]
+    declared = {parameter.name: parameter.annotation for parameter in after_model_x_target}
     errors = []
     for name, value in params.items():
-        if name not in accepted:
+        if name not in declared:
             errors.append(f"config key '{key}.{name}': {method} takes no parameter {name!r} "
-                          f"(it takes {', '.join(accepted) or 'none'})")
+                          f"(it takes {', '.join(declared) or 'none'})")
             continue
-        types = [kind for kind in typing.get_args(hints[name]) or (hints[name],)
-                 if kind in _YAML_TYPES]
+        types = yaml_types(declared[name])
         if float in types:
             types.append(int)
         if not any(type(value) is kind for kind in types):
@@ -181,6 +212,8 @@ def explain(model: nn.Module, x: torch.Tensor, target: torch.Tensor | int, metho
     entry = METHODS[method]
     if len(x) == 0:
         raise ValueError(f"method {method!r}: no images to explain (x has shape {tuple(x.shape)})")
+    import torch
+
     if isinstance(target, int):
         target = torch.full((len(x),), target, dtype=torch.long, device=x.device)
     target, arguments = target.to(x.device), {**entry.defaults, **params}

@@ -7,32 +7,50 @@ model without the configuration; it is read with ``weights_only=True``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import importlib
 from pathlib import Path
-
-from torch import nn
+from typing import TYPE_CHECKING
 
 from common.io import load_torch
-from common.models.resnet import ResNet18, ResNet50
-from common.models.simple import SimpleCNN
-from common.models.vgg import VGGStyle
-from common.models.vit import SmallViT
 
-ARCHITECTURES: dict[str, Callable[..., nn.Module]] = {
-    "simple": SimpleCNN,
-    "resnet18": ResNet18,
-    "resnet50": ResNet50,
-    "vgg": VGGStyle,
-    "vit": SmallViT,
+if TYPE_CHECKING:
+    from torch import nn
+
+ARCHITECTURES: dict[str, str] = {
+    "simple": "simple.SimpleCNN",
+    "resnet18": "resnet.ResNet18",
+    "resnet50": "resnet.ResNet50",
+    "vgg": "vgg.VGGStyle",
+    "vit": "vit.SmallViT",
 }
-"""Architectures trained by the workflow; pretrained ImageNet models are in ``pretrained``."""
+"""Architectures trained by the workflow, by name: each class as ``module.Class`` below
+``common.models``, imported when a model is built, so that the configuration checks that
+read the names import no torch. Pretrained ImageNet models are in ``pretrained``."""
+
+TORCHVISION_IMAGENET = ("mobilenet_v3_small", "vgg16", "resnet50")
+"""The torchvision ImageNet architectures ``pretrained`` builds (paper scale)."""
+IMAGENET_MODELS = ("efficientnet_lite0", *TORCHVISION_IMAGENET)
+"""Every ImageNet classifier ``pretrained`` loads: EfficientNet-Lite0 from its wheel, the
+others from the weight files the configuration names."""
+
+
+def architecture_location(arch: str) -> tuple[str, str]:
+    """The module and the class name of architecture ``arch`` (a key of :data:`ARCHITECTURES`)."""
+    if arch not in ARCHITECTURES:
+        raise KeyError(f"unknown architecture {arch!r}; known: {sorted(ARCHITECTURES)}")
+    module, name = ARCHITECTURES[arch].split(".")
+    return f"common.models.{module}", name
+
+
+def architecture_class(arch: str) -> type[nn.Module]:
+    """The class of architecture ``arch``, imported (with torch) on first use."""
+    module, name = architecture_location(arch)
+    return getattr(importlib.import_module(module), name)
 
 
 def build_classifier(arch: str, **kwargs) -> nn.Module:
     """Instantiate architecture ``arch`` with its constructor arguments."""
-    if arch not in ARCHITECTURES:
-        raise KeyError(f"unknown architecture {arch!r}; known: {sorted(ARCHITECTURES)}")
-    return ARCHITECTURES[arch](**kwargs)
+    return architecture_class(arch)(**kwargs)
 
 
 def load_classifier(path: str | Path, device: str = "cpu") -> nn.Module:

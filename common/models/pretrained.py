@@ -17,14 +17,13 @@ import torch
 from torch import nn
 
 from common.io import load_torch
+from common.models import TORCHVISION_IMAGENET
 from common.models.normalisation import IMAGENET_STATISTICS, InputNormalisation
 
 #: ImageNet's class names in torchvision's order (its weights' ``meta["categories"]``), read from
 #: a file beside this module: importing torchvision costs over a second of every job's start-up.
 IMAGENET_CATEGORIES: tuple[str, ...] = tuple(
     (Path(__file__).with_name("imagenet_categories.txt")).read_text().splitlines())
-TORCHVISION_IMAGENET = ("mobilenet_v3_small", "vgg16", "resnet50")
-IMAGENET_MODELS = ("efficientnet_lite0", *TORCHVISION_IMAGENET)
 # EfficientNet-Lite was trained on (x*255 - 127) / 128; torchvision's models on IMAGENET_STATISTICS.
 _LITE_NORMALISATION = ((127 / 255,) * 3, (128 / 255,) * 3)
 

@@ -23,8 +23,8 @@ from torch import Tensor, nn
 
 from common import budget
 from common.data import IMAGENET_PHOTOGRAPHS, load_split, sample_indices
-from common.models import load_classifier
-from common.models.pretrained import IMAGENET_MODELS, load_imagenet_classifier
+from common.models import IMAGENET_MODELS, load_classifier
+from common.models.pretrained import load_imagenet_classifier
 from papers.cartoonx.rde import (
     RDEConfig,
     RDEResult,

@@ -50,7 +50,7 @@ def config_errors(config: Mapping[str, Any]) -> list[str]:
     """CartoonX's section of the configuration: evaluations must name a usable classifier;
     figure and sweep names must be evaluations; methods must be registered."""
     from common.explain import METHODS
-    from common.models.pretrained import TORCHVISION_IMAGENET
+    from common.models import TORCHVISION_IMAGENET
 
     cartoonx = config.get("cartoonx", {})
     evaluations = cartoonx.get("evaluations", {})

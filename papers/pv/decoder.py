@@ -19,8 +19,6 @@ import torch.nn.functional as F
 from pytorch_msssim import ssim
 from torch import nn
 
-#: Zoo architectures with a convolutional ``features`` stage that an Encoder can wrap.
-ENCODER_ARCHITECTURES = ("simple", "resnet18", "resnet50", "vgg")
 #: The authors' decoder stages, from the 7x7 features to the 224x224 image: (width, convolutions).
 PAPER_STAGES = ((512, 2), (512, 2), (256, 2), (128, 1), (64, 1))
 

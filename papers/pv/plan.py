@@ -10,6 +10,9 @@ from typing import Any
 from common import PROJECT_ROOT
 from common.config import classifier_and_method_errors, real_only_errors
 
+#: Zoo architectures with a convolutional ``features`` stage that an Encoder can wrap
+#: (papers/pv/decoder.py).
+ENCODER_ARCHITECTURES = ("simple", "resnet18", "resnet50", "vgg")
 #: What the paper trained each decoder of Fig. 7 on (pv.txt, Sec. 4), and the configured
 #: dataset that is those images where its root is set: A on the classifier's data, B on other.
 PAPER_DECODER_DATA = {"A": ("scenes", "PASCAL VOC 2012"),
@@ -60,7 +63,6 @@ def config_errors(config: Mapping[str, Any]) -> list[str]:
     (Eq. 6); the study's scores exist, inside the project."""
     from common.data import DATASETS
     from common.models import ARCHITECTURES
-    from papers.pv.decoder import ENCODER_ARCHITECTURES
 
     pv = config.get("pv", {})
     errors = classifier_and_method_errors(config, "pv", "classifier", {})

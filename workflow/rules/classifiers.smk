@@ -3,7 +3,7 @@
 from common.config import classifier_runs, training_settings
 from common.data import buildable
 from common.download import download_inputs
-from common.models.pretrained import IMAGENET_MODELS
+from common.models import IMAGENET_MODELS
 from common.paths import (
     CLASSIFIER,
     CLASSIFIER_METRICS,
