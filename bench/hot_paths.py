@@ -15,8 +15,8 @@ configuration's sizes (config/config.yaml), on random inputs and untrained weigh
 - A job's record of the packages it imported: ``importlib.metadata``'s parsers (before)
   or RECORD and METADATA read as text (after).
 - Planning the tiny workflow (``snakemake -n``, every Snakemake call parses the rules):
-  with (before) or without (after) SciPy's statistics and scikit-image's segmentation,
-  which the rules' imports used to pull in.
+  with (before) or without (after) torch, SciPy's statistics and scikit-image's
+  segmentation, which the rules' imports and the configuration checks used to pull in.
 
 The median of ``repeats`` timed calls after one warm-up, the two ways interleaved so
 that both see the same machine. Prints a Markdown table.
@@ -152,8 +152,10 @@ def imported_packages() -> tuple[Callable, Callable]:
     return packages_by_standard_parsers, provenance.imported_packages
 
 
-#: What planning the workflow imported before the rules' helpers moved to the plan modules.
-PLANNING_IMPORTS = "import scipy.stats, skimage.segmentation\n"
+#: What planning the workflow imported before the rules' helpers moved to the plan modules
+#: (SciPy's statistics, scikit-image's segmentation) and before the method and architecture
+#: registries named their code instead of importing it (torch).
+PLANNING_IMPORTS = "import torch, scipy.stats, skimage.segmentation\n"
 
 
 def planning(folder: Path) -> tuple[Callable, Callable]:
