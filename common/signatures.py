@@ -7,7 +7,7 @@ torch, a second or more of every call; reading their source with :mod:`ast` does
 The project's modules use ``from __future__ import annotations``, so an annotation is
 the text it was written as: what :func:`yaml_types` reads. ``tests/test_signatures.py``
 checks that this agrees with :func:`inspect.signature` and :func:`typing.get_type_hints`
-on every registered method.
+on every registered method and architecture.
 """
 
 from __future__ import annotations

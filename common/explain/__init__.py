@@ -142,6 +142,7 @@ PARAMETER_BOUNDS: dict[str, tuple[str, Callable[[float], bool]]] = {
     "keep": ("above 0 and at most 1", lambda value: 0 < value <= 1),
 }
 
+
 def parameter_errors(key: str, method: str, params: dict[str, Any]) -> list[str]:
     """Why ``params`` (set at config key ``key``) cannot be passed to ``method``: a name its
     function does not take, a value of a type its signature does not name, a number out of
