@@ -8,6 +8,9 @@ configuration's sizes (config/config.yaml), on random inputs and untrained weigh
 
 - PV decoder training, three epochs of 256 images: the frozen encoder's features
   recomputed for every batch (before) or computed once per run (after).
+- The zoo's ResNet18 (inference, input gradients, training steps): each block's residual
+  sum as a stacked copy summed over its last axis (before, the form LRP's rule for sums
+  reads) or as a plain addition (after; LRP's canonizer stacks it only while it runs).
 - A job's start-up: a fresh interpreter importing one script's modules and seeding torch
   as a job does, with (before) or without (after) what those imports used to pull in:
   torchvision and zennit (through the zoo's ResNet and LRP) and ``torch._inductor.config``
@@ -25,6 +28,7 @@ that both see the same machine. Prints a Markdown table.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib.metadata
 import platform
 import statistics
@@ -40,6 +44,7 @@ import torch
 from common import PROJECT_ROOT, provenance
 from common.config import layered
 from common.models import build_classifier
+from common.models.resnet import BasicBlock
 from common.models.train import epoch_generator
 from papers.pv.decoder import Decoder, Encoder, loss_terms, total_loss
 from papers.pv.training import DecoderSettings, decoder_kwargs, train_decoder
@@ -106,6 +111,59 @@ def pv_decoder_epochs(config: dict, folder: Path, epochs: int = 3,
         train_decoder(encoder, Decoder(**kwargs), images, settings, 0, "cpu", checkpoint)
 
     return per_batch, once_per_run
+
+
+def _stacked_residual_forward(block: BasicBlock, x: torch.Tensor) -> torch.Tensor:
+    """The block's forward as it was: its two terms stacked on a last axis and summed."""
+    stacked = torch.stack([block.residual(x), block.shortcut(x)], dim=-1)
+    return block.relu2(torch.sum(stacked, dim=-1))
+
+
+@contextlib.contextmanager
+def stacked_residual_sums():
+    """Every zoo ResNet18 block adds as it did before, while inside."""
+    plain = BasicBlock.forward
+    BasicBlock.forward = _stacked_residual_forward
+    try:
+        yield
+    finally:
+        BasicBlock.forward = plain
+
+
+def resnet18_work(config: dict, work: str, count: int = 256) -> tuple[Callable, Callable]:
+    """The embedded ResNet18 (config's options and the cars' image size) on ``count`` images:
+    ``inference`` (no-grad logits), ``gradients`` (input gradients of one logit) or
+    ``training`` (Adam steps on batches of the configured size)."""
+    size = config["datasets"]["cars"]["image_size"]
+    training = config["training"]["resnet18"]
+    model = build_classifier("resnet18", num_classes=2, image_size=size, **training["options"])
+    images = torch.rand(count, 3, size, size, generator=torch.Generator().manual_seed(0))
+    labels = torch.arange(count) % 2
+
+    def inference():
+        with torch.no_grad():
+            model.eval()(images)
+
+    def gradients():
+        x = images.clone().requires_grad_(True)
+        torch.autograd.grad(model.eval()(x)[:, 0].sum(), x)
+
+    def training_steps():
+        optimiser = torch.optim.Adam(model.parameters(), lr=training["learning_rate"])
+        model.train()
+        for x, y in zip(images.split(training["batch_size"]),
+                        labels.split(training["batch_size"]), strict=True):
+            optimiser.zero_grad(set_to_none=True)
+            torch.nn.functional.cross_entropy(model(x), y).backward()
+            optimiser.step()
+
+    step = {"inference": inference, "gradients": gradients, "training": training_steps}[work]
+
+    def before():
+        with stacked_residual_sums():
+            step()
+
+    return before, step
 
 
 #: What a job's imports pulled in before they were deferred to the code that uses them.
@@ -178,6 +236,12 @@ def hot_paths(config: dict, folder: Path) -> dict[str, Callable[[], tuple[Callab
     """Each row's name and how to build its (before, after) pair (files go to ``folder``)."""
     return {"PV decoder, 3 epochs of 256 images (paper loss)":
             lambda: pv_decoder_epochs(config, folder),
+            "ResNet18, logits of 256 images (no grad)":
+            lambda: resnet18_work(config, "inference"),
+            "ResNet18, input gradients of 256 images":
+            lambda: resnet18_work(config, "gradients"),
+            "ResNet18, 8 training steps of 32 images":
+            lambda: resnet18_work(config, "training"),
             "start-up of an explanation job (sanity_checks)":
             lambda: job_start_up("workflow.scripts.sanity_checks"),
             "start-up of a table job (DXAI's Table 3)":

@@ -57,6 +57,31 @@ def copy_repository(destination: Path) -> Path:
     return copy_project(destination, REPO)
 
 
+def torchvision_resnet18_and_zoo_copy(num_classes: int):
+    """torchvision's resnet18 (random weights, batch-norm statistics other than the identity)
+    and the zoo's ResNet18 with the imagenet stem holding the same tensors: only the names of
+    the stem and of the projection shortcuts differ."""
+    import torch
+    import torchvision
+
+    from common.models import build_classifier
+
+    torch.manual_seed(0)
+    reference = torchvision.models.resnet18(weights=None, num_classes=num_classes)
+    for module in reference.modules():
+        if isinstance(module, torch.nn.BatchNorm2d):
+            module.running_mean.uniform_(-0.5, 0.5)
+            module.running_var.uniform_(0.5, 2.0)
+    renamed = {}
+    for key, value in reference.state_dict().items():
+        key = key.replace("downsample.", "shortcut.")
+        renamed[key.replace("conv1.", "stem.0.", 1) if key.startswith("conv1.")
+                else key.replace("bn1.", "stem.1.", 1) if key.startswith("bn1.") else key] = value
+    model = build_classifier("resnet18", num_classes=num_classes, image_size=224, stem="imagenet")
+    model.load_state_dict(renamed)  # strict: the same tensors with the same shapes
+    return reference.eval(), model.eval()
+
+
 @pytest.fixture(scope="module")
 def resnet():
     """A small ResNet18 of the zoo (4 classes, 16 px) whose batch norms hold non-trivial

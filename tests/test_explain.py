@@ -1,10 +1,12 @@
 """Attribution methods: identities, agreement with independent code, and the call contract."""
 
+import collections
 import inspect
 
 import pytest
 import torch
 from captum.attr import Saliency
+from conftest import torchvision_resnet18_and_zoo_copy
 from torch import nn
 
 from common import budget
@@ -545,6 +547,52 @@ def test_lrp_matches_zennit_reference_composite(resnet, images):
         _, reference = attributor(images, lambda output: output * one_hot)
     ours = explain(resnet, images, TARGET, "lrp_epsilon")
     assert torch.allclose(ours, reference * 1.0, atol=1e-6)
+
+
+def test_lrp_of_the_zoo_resnet18_is_zennits_lrp_of_torchvisions_resnet18():
+    """The same weights in both: the zoo's blocks canonised by ours, torchvision's by zennit's
+    own ResNet canonizer, give the same relevance."""
+    reference, model = torchvision_resnet18_and_zoo_copy(num_classes=3)
+    x = torch.rand(2, 3, 64, 64, generator=torch.Generator().manual_seed(3))
+    target = torch.tensor([0, 2])
+    ours = explain(model, x, target, "lrp_epsilon")
+    theirs = explain(reference, x, target, "lrp_epsilon")
+    assert ours.abs().sum() > 0
+    assert torch.allclose(ours, theirs, rtol=1e-4, atol=1e-6 * theirs.abs().max())
+
+
+class CountedCalls(torch.overrides.TorchFunctionMode):
+    """Counts the torch functions called inside it, by name."""
+
+    def __init__(self):
+        super().__init__()
+        self.calls = collections.Counter()
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        self.calls[getattr(func, "__name__", str(func))] += 1
+        return func(*args, **(kwargs or {}))
+
+
+def test_the_zoo_resnet18_adds_its_residuals_in_place_of_stacking_them_except_under_lrp(images):
+    """A stacked copy summed over its last axis took a third of an inference pass at the
+    embedded size; LRP still sees every block's sum as zennit's Sum (through the canonizer)."""
+    from zennit.layer import Sum
+
+    from common.explain.lrp_rules import composite
+
+    model = build_classifier("resnet18", num_classes=4, image_size=16, base_width=4).eval()
+    with torch.no_grad(), CountedCalls() as counted:
+        model(images)
+    assert counted.calls["stack"] == 0
+    sums = []
+    with composite(model).context(model) as canonised:
+        handles = [module.register_forward_hook(lambda *_: sums.append(1))
+                   for module in canonised.modules() if isinstance(module, Sum)]
+        canonised(images)
+        for handle in handles:
+            handle.remove()
+    assert len(sums) == 8  # four stages of two blocks
+    assert not any(isinstance(module, Sum) for module in model.modules())
 
 
 @pytest.mark.parametrize("name, channels, side", [

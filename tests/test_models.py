@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from conftest import torchvision_resnet18_and_zoo_copy
 
 from common import budget
 from common.data import ImageSplit, peppers
@@ -230,27 +231,38 @@ def test_resnet18_stem_sets_the_resolution_of_layer3_at_256_px(stem, side):
     assert layer3.shape[-2:] == (side, side)
 
 
+def test_resnet18_adds_its_residuals_to_the_bits_of_the_stacked_sum_it_replaced():
+    """Logits, input gradients and a training step's weights are the same bytes with each block
+    adding its two terms (the zoo's forward) as with the stacked sum over a last axis (before;
+    the form LRP's canonizer still uses), also for images laid out channels last."""
+    from bench.hot_paths import stacked_residual_sums
+
+    def logits_gradients_and_stepped_weights(channels: int):
+        torch.manual_seed(0)
+        model = build_classifier("resnet18", num_classes=3, image_size=32, base_width=8,
+                                 in_channels=channels)
+        x = torch.rand(4, 32, 32, channels).permute(0, 3, 1, 2).requires_grad_(True)
+        logits = model.eval()(x)
+        gradient, = torch.autograd.grad(logits[:, 0].sum(), x)
+        optimiser = torch.optim.Adam(model.parameters(), lr=1e-3)
+        torch.nn.functional.cross_entropy(model.train()(x.detach()), torch.arange(4) % 3).backward()
+        optimiser.step()
+        return [logits.detach(), gradient, *model.state_dict().values()]
+
+    for channels in (1, 3):  # images laid out channels last, as a grey batch sliced from HWC
+        plain = logits_gradients_and_stepped_weights(channels)
+        with stacked_residual_sums():
+            stacked = logits_gradients_and_stepped_weights(channels)
+        assert all(torch.equal(a, b) for a, b in zip(plain, stacked, strict=True)), channels
+
+
 def test_resnet18_with_the_imagenet_stem_is_torchvisions_resnet18():
     """torchvision's resnet18 weights load into the zoo's (only the names of the stem and of the
     projection shortcuts differ) and give the same logits."""
-    import torchvision
-
-    torch.manual_seed(0)
-    reference = torchvision.models.resnet18(weights=None, num_classes=3)
-    for module in reference.modules():
-        if isinstance(module, torch.nn.BatchNorm2d):  # statistics other than the identity
-            module.running_mean.uniform_(-0.5, 0.5)
-            module.running_var.uniform_(0.5, 2.0)
-    renamed = {}
-    for key, value in reference.state_dict().items():
-        key = key.replace("downsample.", "shortcut.")
-        renamed[key.replace("conv1.", "stem.0.", 1) if key.startswith("conv1.")
-                else key.replace("bn1.", "stem.1.", 1) if key.startswith("bn1.") else key] = value
-    model = build_classifier("resnet18", num_classes=3, image_size=224, stem="imagenet")
-    model.load_state_dict(renamed)  # strict: the same tensors with the same shapes
+    reference, model = torchvision_resnet18_and_zoo_copy(num_classes=3)
     x = torch.rand(2, 3, 224, 224)
     with torch.no_grad():
-        assert torch.allclose(model.eval()(x), reference.eval()(x), atol=1e-4)
+        assert torch.allclose(model(x), reference(x), atol=1e-4)
 
 
 @pytest.mark.parametrize("stem", ["cifar", "imagenet"])

@@ -15,9 +15,9 @@ these rules without changing what they compute:
   value and, like the input normalisation, passes relevance unchanged (zennit's
   rule for batch norm);
 - residual sums written in code become zennit ``Sum`` modules: torchvision's
-  ResNet blocks (zennit's canonizers) and EfficientNet-Lite's MBConv blocks
-  (:class:`~common.explain.lrp_rules.MBConvSumCanonizer`); the zoo's ResNet18 adds through its
-  own module, which gets zennit's rule for sums.
+  ResNet blocks (zennit's canonizers), the zoo's ResNet18 blocks
+  (:class:`~common.explain.lrp_rules.BasicBlockSumCanonizer`) and EfficientNet-Lite's
+  MBConv blocks (:class:`~common.explain.lrp_rules.MBConvSumCanonizer`).
 
 Networks whose blocks add or multiply in code that no canonizer rewrites
 (MobileNetV3's inverted residuals and squeeze-excitation gates, the zoo's ViT

@@ -15,12 +15,12 @@ from torch import nn
 from zennit.canonizers import Canonizer, SequentialMergeBatchNorm
 from zennit.composites import LayerMapComposite, layer_map_base
 from zennit.layer import Sum
-from zennit.rules import AlphaBeta, Epsilon, Gamma, Norm, Pass
+from zennit.rules import AlphaBeta, Epsilon, Gamma, Pass
 from zennit.torchvision import ResNetBasicBlockCanonizer, ResNetBottleneckCanonizer
 from zennit.types import Convolution, Linear
 
 from common.models.normalisation import InputNormalisation
-from common.models.resnet import ResidualSum
+from common.models.resnet import BasicBlock
 
 # zennit shifts the denominators of residual sums and average pooling by 1e-6 (its default).
 # LRP-0 is defined without any shift: with it, a sum whose terms nearly cancel would lose
@@ -70,23 +70,34 @@ def _layers_in_order(module: nn.Module):
         yield from _layers_in_order(child)
 
 
-class MBConvSumCanonizer(Canonizer):
-    """EfficientNet-Lite's MBConv blocks with their identity skip as a zennit ``Sum``.
+class SkipSumCanonizer(Canonizer):
+    """Blocks that add their skip in code, made to add it through a zennit ``Sum``.
 
-    The block adds its input in code (``x + inputs``), through which relevance
-    would flow as the gradient: the whole relevance into both terms. While
-    registered, the block's own skip is off and the input is added back through a
-    ``Sum``, which the composite's rule splits in proportion to the two terms.
+    Relevance would flow through an addition in code as the gradient: the whole
+    relevance into both terms. While registered, each matching block runs
+    :meth:`stacked_forward`, which stacks the two terms on a last axis and sums them
+    with a ``Sum`` module, whose rule splits relevance in proportion to the terms.
+    Subclasses say which blocks match and how the two terms are computed.
     """
 
     def __init__(self):
         super().__init__()
         self.block = None
 
+    @staticmethod
+    def matches(module: nn.Module) -> bool:
+        """Whether ``module`` is a block this canonizer rewrites."""
+        raise NotImplementedError
+
+    @staticmethod
+    def stacked_forward(block, *inputs):
+        """The block's forward with its skip added through ``block.canonizer_sum``."""
+        raise NotImplementedError
+
     def apply(self, root_module):
         instances = []
         for module in root_module.modules():
-            if isinstance(module, MBConvBlock) and _adds_its_input(module):
+            if self.matches(module):
                 instance = self.copy()
                 instance.register(module)
                 instances.append(instance)
@@ -94,17 +105,46 @@ class MBConvSumCanonizer(Canonizer):
 
     def register(self, block):
         self.block = block
-        block.id_skip = False
         block.canonizer_sum = Sum()
-        block.forward = partial(self._forward, block)
+        block.forward = partial(self.stacked_forward, block)
 
     def remove(self):
         del self.block.forward
         del self.block.canonizer_sum
+
+
+class BasicBlockSumCanonizer(SkipSumCanonizer):
+    """The zoo's ResNet18 blocks (:class:`common.models.resnet.BasicBlock`), which add their
+    residual branch to their shortcut in code."""
+
+    @staticmethod
+    def matches(module):
+        return isinstance(module, BasicBlock)
+
+    @staticmethod
+    def stacked_forward(block, x):
+        return block.relu2(block.canonizer_sum(
+            torch.stack([block.residual(x), block.shortcut(x)], dim=-1)))
+
+
+class MBConvSumCanonizer(SkipSumCanonizer):
+    """EfficientNet-Lite's MBConv blocks with their identity skip: while registered, the
+    block's own skip is off and its input is added back through the ``Sum``."""
+
+    @staticmethod
+    def matches(module):
+        return isinstance(module, MBConvBlock) and _adds_its_input(module)
+
+    def register(self, block):
+        super().register(block)
+        block.id_skip = False
+
+    def remove(self):
+        super().remove()
         self.block.id_skip = True
 
     @staticmethod
-    def _forward(block, inputs, drop_connect_rate=None):
+    def stacked_forward(block, inputs, drop_connect_rate=None):
         """The block without its skip (eval mode: no drop connect), plus its input as a Sum."""
         branch = type(block).forward(block, inputs)
         return block.canonizer_sum(torch.stack([branch, inputs], dim=-1))
@@ -137,9 +177,9 @@ def composite(model: nn.Module, rule: str = "epsilon", epsilon: float = 0.25,
     chosen = _rule(rule, epsilon, gamma, beta, bias)
     stabiliser = ZERO_RULE_STABILISER if rule == "zero" else NORM_STABILISER
     return LayerMapComposite(
-        layer_map=[*layer_map_base(stabiliser), (ResidualSum, Norm(stabilizer=stabiliser)),
-                   (InputNormalisation, Pass()), (Convolution, chosen), (Linear, chosen)],
-        canonizers=[ExactMergeBatchNorm(), MBConvSumCanonizer(), ResNetBottleneckCanonizer(),
-                    ResNetBasicBlockCanonizer()])
+        layer_map=[*layer_map_base(stabiliser), (InputNormalisation, Pass()),
+                   (Convolution, chosen), (Linear, chosen)],
+        canonizers=[ExactMergeBatchNorm(), BasicBlockSumCanonizer(), MBConvSumCanonizer(),
+                    ResNetBottleneckCanonizer(), ResNetBasicBlockCanonizer()])
 
 

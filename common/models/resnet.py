@@ -8,9 +8,10 @@ ReLU, 3x3 stride-2 max pooling: the last stage at 1/32 of the input, 8 x 8 at
 256 px), the one the DXAI authors train; the ``cifar`` stem (3x3 stride-1
 convolution, no pooling: the last stage at 1/8) keeps 32-64 px images from
 shrinking to a pixel or two. Each ReLU call is its own
-non-inplace module (Captum's DeepLift and hook-based LRP need this), and the
-residual addition is a module of its own (:class:`ResidualSum`), to which LRP
-assigns zennit's rule for sums.
+non-inplace module (Captum's DeepLift and hook-based LRP need this). The residual
+addition is written in code (``residual + shortcut``); while LRP runs, a canonizer
+routes it through zennit's ``Sum`` module
+(:class:`~common.explain.lrp_rules.BasicBlockSumCanonizer`).
 
 With ``feature_norm`` the last convolutional features pass through spatial
 dropout (p = 0.5) and batch norm before pooling: the head of the PV paper's
@@ -21,21 +22,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import torch
 from torch import nn
 
 from common.io import load_torch
 from common.models.normalisation import IMAGENET_STATISTICS, InputNormalisation
-
-
-class ResidualSum(nn.Module):
-    """The sum over a stacked last axis, as zennit's ``Sum`` computes it: the residual addition
-    as a module, so that LRP sees it (:mod:`common.explain.lrp_rules` gives it zennit's rule
-    for sums). Not zennit's class itself: zennit's package imports torchvision, over a second
-    of start-up for every job that builds a ResNet."""
-
-    def forward(self, stacked: torch.Tensor) -> torch.Tensor:
-        return torch.sum(stacked, dim=-1)
 
 
 class BasicBlock(nn.Module):
@@ -52,12 +42,19 @@ class BasicBlock(nn.Module):
         if stride != 1 or in_width != width:
             self.shortcut = nn.Sequential(nn.Conv2d(in_width, width, 1, stride, bias=False),
                                           nn.BatchNorm2d(width))
-        self.sum = ResidualSum()
         self.relu2 = nn.ReLU()
 
+    def residual(self, x):
+        """The residual branch: what the block adds to its shortcut."""
+        return self.bn2(self.conv2(self.relu1(self.bn1(self.conv1(x)))))
+
     def forward(self, x):
-        residual = self.bn2(self.conv2(self.relu1(self.bn1(self.conv1(x)))))
-        return self.relu2(self.sum(torch.stack([residual, self.shortcut(x)], dim=-1)))
+        """The sum of the two branches, laid out contiguously. An input that reads as channels
+        last (a grey image's channel stride of 1) makes the convolutions return channels-last
+        tensors, and the next block's convolutions would round differently on them: the
+        stacked sum the block computed before (and LRP's canonizer still does) was laid out
+        contiguously, and so is this one, to the same bytes."""
+        return self.relu2((self.residual(x) + self.shortcut(x)).contiguous())
 
 
 def _stem(kind: str, in_channels: int, width: int) -> nn.Sequential:
