@@ -10,7 +10,7 @@ import torch
 from torch import nn
 
 from common.data import ImageSplit
-from common.explain import METHODS, Method
+from common.explain import METHODS, Method, explain
 from common.metrics import METRICS, Metric
 from common.metrics.evaluate import MetricSettings, all_scores
 from common.metrics.faithfulness import (
@@ -218,6 +218,24 @@ def test_parameter_randomisation_separates_model_dependent_methods(resnet, monke
     assert [record["stage"] for record in gradient] == randomisation_stages(resnet)
     assert gradient[-1]["randomised"] == randomisation_stages(resnet)
     assert gradient[-1]["spearman"].mean() < 0.5
+
+
+def test_parameter_randomisation_compares_with_the_reference_it_is_given(resnet, monkeypatch):
+    """The trained model's map, given, is not computed again (the sanity job computes it once
+    for its three tests), and the records are those computed with it."""
+    x = torch.rand(2, 3, 32, 32, generator=torch.Generator().manual_seed(3))
+    target = torch.tensor([1, 2])
+    computed = parameter_randomisation(resnet, x, target, "gradient", cascading=False)
+    calls = []
+    monkeypatch.setitem(METHODS, "counted_gradient", Method(
+        lambda model, x, target: calls.append(model) or METHODS["gradient"].function(
+            model, x, target)))
+    reference = explain(resnet, x, target, "gradient")
+    given = parameter_randomisation(resnet, x, target, "counted_gradient", cascading=False,
+                                    reference=reference)
+    assert resnet not in calls and len(calls) == len(randomisation_stages(resnet))
+    for ours, theirs in zip(given, computed, strict=True):
+        assert all(torch.equal(ours[name], theirs[name]) for name in ("ssim", "spearman"))
 
 
 def test_permuted_labels_keep_class_frequencies():

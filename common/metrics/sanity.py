@@ -79,16 +79,20 @@ def similarities(reference: torch.Tensor, other: torch.Tensor) -> dict[str, torc
 
 def parameter_randomisation(model: nn.Module, x: torch.Tensor, target: torch.Tensor,
                             method: str, cascading: bool = True, seed: int = 0,
-                            keep_maps: bool = False, **params) -> list[dict]:
+                            keep_maps: bool = False, reference: torch.Tensor | None = None,
+                            **params) -> list[dict]:
     """Similarity of each randomised model's map to the trained model's, stage by stage.
 
     Returns one record per stage: {"stage", "randomised" (the stages
     re-initialised), and one (B,) tensor per similarity}, plus the randomised
     model's attribution under "attribution" with ``keep_maps`` (to score it
     otherwise, e.g. against object masks). Cascading randomises every stage from
-    the output down to this one; independent only this one.
+    the output down to this one; independent only this one. ``reference`` is the
+    trained model's map where the caller has it already (the methods are
+    deterministic: computing it again gives the same map).
     """
-    reference = explain(model, x, target, method, **params)
+    if reference is None:
+        reference = explain(model, x, target, method, **params)
     names = randomisation_stages(model)
     records = []
     for depth, stage in enumerate(names):

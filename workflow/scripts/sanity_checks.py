@@ -17,22 +17,24 @@ from common.plotting import plt, save_figure
 from common.tracking import Job
 
 
-def randomisation_rows(model, x, target, method, params, seed) -> list[dict]:
-    """One row per (test, stage, similarity) with the mean and standard deviation over images."""
+def randomisation_rows(model, x, target, method, params, seed, reference) -> list[dict]:
+    """One row per (test, stage, similarity) with the mean and standard deviation over images,
+    each randomised model's map compared with ``reference``, the trained model's."""
     rows = []
     for test, cascading in (("cascading", True), ("independent", False)):
         for depth, record in enumerate(parameter_randomisation(
-                model, x, target, method, cascading=cascading, seed=seed, **params)):
+                model, x, target, method, cascading=cascading, seed=seed, reference=reference,
+                **params)):
             rows += [{"method": method, "test": test, "depth": depth, "stage": record["stage"],
                       "similarity": name, "mean": record[name].nanmean().item(),
                       "std": record[name].std().item()} for name in SIMILARITIES]
     return rows
 
 
-def label_rows(model, permuted, x, target, method, params) -> list[dict]:
-    """Similarity of the trained model's maps to those of the permuted-label model."""
-    scores = similarities(explain(model, x, target, method, **params),
-                          explain(permuted, x, target, method, **params))
+def label_rows(permuted, x, target, method, params, reference) -> list[dict]:
+    """Similarity of the trained model's maps (``reference``) to those of the permuted-label
+    model."""
+    scores = similarities(reference, explain(permuted, x, target, method, **params))
     return [{"method": method, "test": "labels", "depth": 0, "stage": "all",
              "similarity": name, "mean": values.nanmean().item(), "std": values.std().item()}
             for name, values in scores.items()]
@@ -68,8 +70,10 @@ def main(smk) -> None:
         rows = []
         for method in sanity["methods"]:
             params = sanity["method_params"].get(method, {})
-            rows += randomisation_rows(model, x, target, method, params, sanity["seed"])
-            rows += label_rows(model, permuted, x, target, method, params)
+            reference = explain(model, x, target, method, **params)  # once for all three tests
+            rows += randomisation_rows(model, x, target, method, params, sanity["seed"],
+                                       reference)
+            rows += label_rows(permuted, x, target, method, params, reference)
         table = pd.DataFrame(rows).round(5)
         job.save_table("sanity", table, smk.output.table)
         save_figure(draw(table), smk.output.pdf, smk.output.png)

@@ -52,7 +52,8 @@ def sanity_rows(model, x, target, masks, methods, method_params, tolerance: int)
         trained = explain(model, x, target, method, **params)
         rows.append({"method": method, "randomised_down_to": "(trained)", "stages": 0,
                      **localisation(trained.abs().sum(1), masks, tolerance)})
-        records = parameter_randomisation(model, x, target, method, keep_maps=True, **params)
+        records = parameter_randomisation(model, x, target, method, keep_maps=True,
+                                          reference=trained, **params)
         for depth, record in enumerate(records, 1):
             rows.append({"method": method, "randomised_down_to": record["stage"],
                          "stages": depth,
