@@ -8,6 +8,8 @@ from torch import nn
 
 from common import budget
 from papers.cartoonx.rate_distortion import (
+    CURVES,
+    distortion_curves,
     keep_top,
     randomise_top,
     rank_positions,
@@ -362,6 +364,37 @@ def test_keep_top_keeps_the_highest_ranked_positions_and_randomises_the_rest():
     masks = [torch.rand(2, 1, *part.shape[2:]) for part in wavelet.analyse(x)]
     whole = keep_top(x, masks, 1.0, torch.Generator().manual_seed(0), wavelet)
     torch.testing.assert_close(whole, x, atol=1e-5, rtol=0)
+
+
+def test_distortion_curves_follow_their_definition_and_pass_the_originals_once():
+    """Each point is the mean over draws of ||softmax(f(x)) - softmax(f(y))||_2 for the
+    obfuscations y, computed here by hand; the curves pass the original images through the
+    model once for all their points, and record no gradients."""
+    x, model = patch_images(3, 32, 8, 24), PatchModel(8, 24)
+    mask = torch.rand(3, 1, 32, 32, generator=torch.Generator().manual_seed(2))
+    passes = []
+    handle = model.register_forward_pre_hook(
+        lambda module, args: passes.append((args[0].clone(), torch.is_grad_enabled())))
+    try:
+        rows = distortion_curves(model, x, mask, Pixels(), [0.25, 0.5], draws=2, seed=0)
+    finally:
+        handle.remove()
+    assert sum(torch.equal(images, x) for images, _ in passes) == 1
+    assert not any(recording for _, recording in passes)
+    by_hand = []
+    with torch.no_grad():
+        reference = model(x).softmax(1)
+        for curve, obfuscation in CURVES.items():
+            for fraction in (0.25, 0.5):
+                generator = torch.Generator().manual_seed(0)
+                total = sum(torch.linalg.vector_norm(reference - model(obfuscation(
+                    x, [mask], fraction, generator, Pixels(), "gaussian")).softmax(1), dim=1)
+                    for _ in range(2))
+                by_hand += [(curve, fraction, image, value)
+                            for image, value in enumerate((total / 2).tolist())]
+    assert [tuple(row.values())[:3] for row in rows] == [row[:3] for row in by_hand]
+    assert [row["distortion"] for row in rows] == pytest.approx([row[3] for row in by_hand],
+                                                                rel=1e-6)
 
 
 def test_ties_are_ranked_in_a_seeded_random_order():

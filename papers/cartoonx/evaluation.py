@@ -98,10 +98,17 @@ def evaluation_inputs(spec: Mapping[str, Any], weights: str | None, manifest: st
 
 
 @torch.no_grad()
-def softmax_l2(model: nn.Module, x: Tensor, y: Tensor) -> Tensor:
-    """||softmax(Phi(x)) - softmax(Phi(y))||_2 per image (B,): Fig. 7's distortion."""
-    return budget.batched(lambda a, b: torch.linalg.vector_norm(
-        model(a).softmax(1) - model(b).softmax(1), dim=1), x, y)
+def softmax_outputs(model: nn.Module, x: Tensor) -> Tensor:
+    """softmax(Phi(x)), (B, classes), in the memory budget's chunks of images."""
+    return budget.batched(lambda images: model(images).softmax(1), x)
+
+
+def softmax_l2(model: nn.Module, reference: Tensor, y: Tensor) -> Tensor:
+    """||softmax(Phi(x)) - softmax(Phi(y))||_2 per image (B,): Fig. 7's distortion of the
+    obfuscations ``y`` of images x whose :func:`softmax_outputs` are ``reference`` (computed
+    once for all their obfuscations)."""
+    return budget.batched(lambda outputs, images: torch.linalg.vector_norm(
+        outputs - model(images).softmax(1), dim=1), reference, y)
 
 
 @torch.no_grad()

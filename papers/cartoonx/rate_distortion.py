@@ -23,7 +23,7 @@ import pandas as pd
 import torch
 from torch import Tensor, nn
 
-from papers.cartoonx.evaluation import softmax_l2
+from papers.cartoonx.evaluation import softmax_l2, softmax_outputs
 from papers.cartoonx.rde import obfuscate, sample_noise
 from papers.cartoonx.representations import Representation
 
@@ -96,6 +96,7 @@ def components_per_pixel(masks: Masks, size: tuple[int, int]) -> float:
     return sum(mask[0].numel() for mask in _as_parts(masks)) / (size[0] * size[1])
 
 
+@torch.no_grad()
 def distortion_curves(model: nn.Module, x: Tensor, masks: Masks, representation: Representation,
                       fractions: Sequence[float], draws: int, seed: int,
                       perturbation: str = "gaussian",
@@ -104,17 +105,19 @@ def distortion_curves(model: nn.Module, x: Tensor, masks: Masks, representation:
 
     Each point is the softmax l2 distortion averaged over ``draws`` obfuscations,
     the positions that are not kept replaced by ``perturbation`` noise; every
-    point draws from a generator seeded with ``seed``.
+    point draws from a generator seeded with ``seed``. The model's outputs for the
+    original images are computed once, and nothing records gradients.
     """
     rows = []
     masks = [mask.to(x.device) for mask in _as_parts(masks)]
+    reference = softmax_outputs(model, x)
     for curve in curves:
         for fraction in fractions:
             generator = torch.Generator(device=x.device).manual_seed(seed)
             total = torch.zeros(len(x), device=x.device)
             for _ in range(draws):
-                total += softmax_l2(model, x, CURVES[curve](x, masks, fraction, generator,
-                                                           representation, perturbation))
+                total += softmax_l2(model, reference, CURVES[curve](
+                    x, masks, fraction, generator, representation, perturbation))
             rows += [{"curve": curve, "fraction": fraction, "image": image, "distortion": value}
                      for image, value in enumerate((total / draws).tolist())]
     return rows
