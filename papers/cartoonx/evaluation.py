@@ -103,6 +103,7 @@ def softmax_outputs(model: nn.Module, x: Tensor) -> Tensor:
     return budget.batched(lambda images: model(images).softmax(1), x)
 
 
+@torch.no_grad()
 def softmax_l2(model: nn.Module, reference: Tensor, y: Tensor) -> Tensor:
     """||softmax(Phi(x)) - softmax(Phi(y))||_2 per image (B,): Fig. 7's distortion of the
     obfuscations ``y`` of images x whose :func:`softmax_outputs` are ``reference`` (computed

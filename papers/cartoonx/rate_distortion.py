@@ -96,7 +96,6 @@ def components_per_pixel(masks: Masks, size: tuple[int, int]) -> float:
     return sum(mask[0].numel() for mask in _as_parts(masks)) / (size[0] * size[1])
 
 
-@torch.no_grad()
 def distortion_curves(model: nn.Module, x: Tensor, masks: Masks, representation: Representation,
                       fractions: Sequence[float], draws: int, seed: int,
                       perturbation: str = "gaussian",
@@ -106,7 +105,7 @@ def distortion_curves(model: nn.Module, x: Tensor, masks: Masks, representation:
     Each point is the softmax l2 distortion averaged over ``draws`` obfuscations,
     the positions that are not kept replaced by ``perturbation`` noise; every
     point draws from a generator seeded with ``seed``. The model's outputs for the
-    original images are computed once, and nothing records gradients.
+    original images are computed once for all points.
     """
     rows = []
     masks = [mask.to(x.device) for mask in _as_parts(masks)]
