@@ -19,7 +19,14 @@ from papers.dxai.evaluation import (
     normalised_auc,
     normalised_spread,
 )
-from papers.dxai.model import Architecture, BranchedGenerator, Discriminator, MappingNetwork
+from papers.dxai.model import (
+    Architecture,
+    BranchedGenerator,
+    Discriminator,
+    MappingNetwork,
+    average_pool_2x,
+    upsample_nearest_2x,
+)
 from papers.dxai.training import (
     LossWeights,
     Networks,
@@ -195,6 +202,87 @@ def test_mapping_and_discriminator_shapes():
     styles = mapping(torch.randn(5, TINY.latent_dim), torch.tensor([0, 1, 2, 0, 1]))
     assert styles.shape == (5, TINY.style_blocks, TINY.style_dim)
     assert discriminator(torch.rand(5, 3, 16, 16)).shape == (5, TINY.classes)
+
+
+def _layouts(shape: tuple[int, ...]) -> list[torch.Tensor]:
+    """Random tensors of ``shape`` in the default layout, channels-last, and a slice of a
+    larger tensor whose strides read as channels-last (as DXAI's grey images have)."""
+    batch, channels, height, width = shape
+    default = torch.randn(shape)
+    sliced = torch.randn(batch, height, width, channels + 1).permute(0, 3, 1, 2)[:, :channels]
+    return [default, default.contiguous(memory_format=torch.channels_last), sliced]
+
+
+def _bytes_and_strides(*tensors: torch.Tensor) -> list:
+    return [(tensor.detach().numpy().tobytes(), tensor.stride()) for tensor in tensors]
+
+
+def _first_and_second_order(operation, x: torch.Tensor) -> list:
+    """The output, input gradient and, through the gradient's square (R1's form), the second
+    derivative reaching a parameter before ``operation``, with bytes and strides."""
+    scale = torch.linspace(0.5, 2.0, x.shape[1])[None, :, None, None].requires_grad_(True)
+    inputs = x.detach().clone().requires_grad_(True)
+    output = operation(inputs * scale)
+    weights = torch.randn(output.shape, generator=torch.Generator().manual_seed(1))
+    gradient, = torch.autograd.grad((output * weights).sum(), inputs, create_graph=True)
+    second, = torch.autograd.grad(gradient.square().sum(), scale)
+    return _bytes_and_strides(output, gradient, second)
+
+
+@pytest.mark.parametrize("shape", [(16, 40, 16, 16), (3, 5, 7, 6), (2, 1, 4, 4), (2, 6, 5, 4)])
+def test_dxais_pooling_gives_the_bytes_of_pytorchs_kernel(shape):
+    """The generator's and discriminator's 2 x 2 average pooling (strided additions in the
+    default layout) against F.avg_pool2d: output, gradient and R1's second derivative,
+    bitwise and in the same layout, whatever the input's layout or size (odd sizes pool
+    through F.avg_pool2d)."""
+    for x in _layouts(shape):
+        assert (_first_and_second_order(average_pool_2x, x)
+                == _first_and_second_order(lambda t: F.avg_pool2d(t, 2), x))
+
+
+@pytest.mark.parametrize("shape", [(16, 40, 16, 16), (3, 5, 7, 6), (2, 1, 4, 4), (4, 3, 1, 1)])
+def test_dxais_upsampling_gives_the_bytes_of_pytorchs_kernel(shape):
+    """The generator's nearest 2x upsampling (broadcast copies in the default layout) against
+    F.interpolate, as the pooling above."""
+    for x in _layouts(shape):
+        assert (_first_and_second_order(upsample_nearest_2x, x) == _first_and_second_order(
+            lambda t: F.interpolate(t, scale_factor=2, mode="nearest"), x))
+
+
+def test_dxais_networks_pool_and_upsample_without_pytorchs_kernels_in_the_default_layout(
+        monkeypatch):
+    """On the CPU F.interpolate's nearest kernel takes about six times as long as a copy in the
+    default layout, and F.avg_pool2d's forward 2.5 to 4 times as long as strided additions."""
+    def refuse(*args, **kwargs):
+        raise AssertionError("a pooling or interpolation kernel was called")
+
+    monkeypatch.setattr(F, "interpolate", refuse)
+    monkeypatch.setattr(F, "avg_pool2d", refuse)
+    generator, discriminator = BranchedGenerator(TINY), Discriminator(TINY)
+    x = torch.rand(2, TINY.channels, TINY.image_size, TINY.image_size)
+    psi = generator(x, torch.randn(2, TINY.style_blocks, TINY.style_dim))
+    assert psi.shape == (2, TINY.branches, TINY.channels, TINY.image_size, TINY.image_size)
+    assert discriminator(x).shape == (2, TINY.classes)
+
+
+def test_dxai_training_is_bitwise_that_with_pytorchs_kernels(peppers, monkeypatch, tmp_path):
+    """Three iterations (R1's double backward included) give the same weights, bit for bit,
+    with PyTorch's pooling and interpolation kernels put back."""
+    import papers.dxai.model as model
+
+    (images, labels), _ = peppers
+    classifier = fit_mean_colour(images, labels)
+
+    def weights(name):
+        run = Run(TINY, settings(iterations=3), seed=0, checkpoint=tmp_path / f"{name}.pt")
+        return train(run, classifier, images, labels, _no_probe, "cpu")[0].state_dict()
+
+    ours = weights("ours")
+    monkeypatch.setattr(model, "average_pool_2x", lambda x: F.avg_pool2d(x, 2))
+    monkeypatch.setattr(model, "upsample_nearest_2x",
+                        lambda x: F.interpolate(x, scale_factor=2, mode="nearest"))
+    pytorchs = weights("pytorchs")
+    assert all(torch.equal(ours[name], pytorchs[name]) for name in ours)
 
 
 def test_the_eq12_mask_marks_elements_above_their_channels_image_mean():
