@@ -193,12 +193,14 @@ class Job:
         logging.getLogger().handlers.clear()
 
     def _prepare(self) -> None:
-        """What the job needs before it computes: checked inputs, seeds, threads, device."""
+        """What the job needs before it computes: checked inputs, seeds, threads, allocator and
+        device."""
         self._verify_fetched_inputs()
         if self.seed is not None:
             seed_everything(self.seed)
         if "torch" in sys.modules:  # the script computes with torch (it imported it)
             sys.modules["torch"].set_num_threads(self.torch_threads)
+            memory.keep_tensor_blocks_in_the_heap()
         if self.uses_device:
             exact_gpu_arithmetic()
         self.device = self.compute_device()

@@ -14,10 +14,16 @@ from pathlib import Path
 
 import pytest
 
+from common.memory import keep_tensor_blocks_in_the_heap
 from common.miniature.run import copy_project
 
 REPO = Path(__file__).resolve().parents[1]
 PLANTED_API_KEY = "planted-wandb-key-3f9c2a7d1e"
+
+
+def pytest_configure(config):
+    """The tests compute in this process with the allocator settings every job uses."""
+    keep_tensor_blocks_in_the_heap()
 
 
 def run(command: list[str], cwd: Path, env: dict | None = None, check: bool = True,
