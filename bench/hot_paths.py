@@ -1,6 +1,6 @@
 """Benchmark: the embedded run's hot paths, as computed before and after their speed-ups.
 
-    python -m bench.hot_paths [--repeats 3] [--threads 1]
+    python -m bench.hot_paths [--repeats 3] [--threads 1] [--rows TEXT ...]
 
 Each row times one piece of work both ways in the same process, at the embedded
 configuration's sizes (config/config.yaml), on random inputs and untrained weights
@@ -20,9 +20,15 @@ configuration's sizes (config/config.yaml), on random inputs and untrained weigh
 - Planning the tiny workflow (``snakemake -n``, every Snakemake call parses the rules):
   with (before) or without (after) torch, SciPy's statistics and scikit-image's
   segmentation, which the rules' imports and the configuration checks used to pull in.
+- DXAI's generator and discriminator (the embedded architecture at 32 px; training
+  iterations and a decomposition of 64 images): 2x pooling and nearest upsampling by
+  PyTorch's kernels (before) or by strided additions and broadcast copies (after).
+- ResNet18 training in a fresh process (start-up included): glibc's default allocator
+  settings (before) or tensor-sized blocks kept in the heap, as every job sets (after).
 
 The median of ``repeats`` timed calls after one warm-up, the two ways interleaved so
-that both see the same machine. Prints a Markdown table.
+that both see the same machine. ``--rows`` keeps the rows whose name contains one of the
+texts. Prints a Markdown table.
 """
 
 from __future__ import annotations
@@ -46,6 +52,9 @@ from common.config import layered
 from common.models import build_classifier
 from common.models.resnet import BasicBlock
 from common.models.train import epoch_generator
+from papers.dxai import model as dxai_model
+from papers.dxai.decompose import Decomposer
+from papers.dxai.training import Networks, Settings, draw_batch, optimisers, train_step
 from papers.pv.decoder import Decoder, Encoder, loss_terms, total_loss
 from papers.pv.training import DecoderSettings, decoder_kwargs, train_decoder
 
@@ -166,6 +175,78 @@ def resnet18_work(config: dict, work: str, count: int = 256) -> tuple[Callable, 
     return before, step
 
 
+@contextlib.contextmanager
+def pytorchs_pooling_and_upsampling():
+    """DXAI's networks pool and upsample with F.avg_pool2d and F.interpolate, while inside."""
+    ours = dxai_model.average_pool_2x, dxai_model.upsample_nearest_2x
+    dxai_model.average_pool_2x = lambda x: torch.nn.functional.avg_pool2d(x, 2)
+    dxai_model.upsample_nearest_2x = lambda x: torch.nn.functional.interpolate(
+        x, scale_factor=2, mode="nearest")
+    try:
+        yield
+    finally:
+        dxai_model.average_pool_2x, dxai_model.upsample_nearest_2x = ours
+
+
+def dxai_work(config: dict, work: str) -> tuple[Callable, Callable]:
+    """DXAI at the embedded architecture and the peppers' size (a zoo ResNet18 as the frozen
+    classifier): ``training`` (5 iterations) or ``decomposition`` (64 images, no grad)."""
+    dxai, size = config["dxai"], config["datasets"]["peppers"]["image_size"]
+    arch = dxai_model.Architecture(image_size=size, channels=3, classes=3,
+                                   **dxai["architecture"])
+    settings = Settings.from_config(dxai["training"], dxai["loss_weights"])
+    classifier = build_classifier("resnet18", num_classes=3, image_size=size,
+                                  **config["training"]["resnet18"]["options"])
+    classifier = classifier.eval().requires_grad_(False)
+    images = torch.rand(64, 3, size, size, generator=torch.Generator().manual_seed(0))
+    labels = torch.arange(len(images)) % 3
+    nets = Networks(arch)
+    optim = optimisers(nets, settings)
+    decomposer = Decomposer(arch).eval()
+
+    def training():
+        for iteration in range(5):
+            batch = draw_batch(images, labels, arch, settings, 0, iteration, "cpu")
+            train_step(nets, classifier, batch, optim, settings)
+
+    def decomposition():
+        with torch.no_grad():
+            decomposer(images, labels)
+
+    step = {"training": training, "decomposition": decomposition}[work]
+
+    def before():
+        with pytorchs_pooling_and_upsampling():
+            step()
+
+    return before, step
+
+
+#: A child process's work: ResNet18 training steps at the embedded size, after the job's
+#: allocator setting or without it.
+ALLOCATOR_CHILD = """\
+import sys, torch
+from bench.hot_paths import resnet18_work
+from common.config import layered
+from common.memory import keep_tensor_blocks_in_the_heap
+torch.set_num_threads({threads})
+if {heap}:
+    keep_tensor_blocks_in_the_heap()
+training = resnet18_work(layered("config/config.yaml"), "training", count=2560)[1]
+training()
+"""
+
+
+def allocator_settings(threads: int) -> tuple[Callable, Callable]:
+    """80 ResNet18 training steps in a fresh interpreter with glibc's default allocator
+    settings (before) or with the jobs' (after)."""
+    def child(heap: bool) -> Callable:
+        code = ALLOCATOR_CHILD.format(threads=threads, heap=heap)
+        return lambda: subprocess.run([sys.executable, "-c", code], check=True, cwd=PROJECT_ROOT)
+
+    return child(False), child(True)
+
+
 #: What a job's imports pulled in before they were deferred to the code that uses them.
 EAGER_IMPORTS = "import torchvision, zennit, torch._inductor.config\n"
 
@@ -251,13 +332,20 @@ def hot_paths(config: dict, folder: Path) -> dict[str, Callable[[], tuple[Callab
             "a job's record of imported packages (this benchmark's imports)":
             imported_packages,
             "planning the tiny workflow (snakemake -n)":
-            lambda: planning(folder)}
+            lambda: planning(folder),
+            "DXAI, 5 training iterations (batch 8 x 2)":
+            lambda: dxai_work(config, "training"),
+            "DXAI, decomposition of 64 images":
+            lambda: dxai_work(config, "decomposition"),
+            "ResNet18, 80 training steps in a fresh process (start-up included)":
+            lambda: allocator_settings(torch.get_num_threads())}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--rows", nargs="+", default=[""], metavar="TEXT")
     arguments = parser.parse_args()
     torch.set_num_threads(arguments.threads)
     config = layered("config/config.yaml")
@@ -265,6 +353,8 @@ def main() -> None:
     print("|---|---:|---:|---:|")
     with tempfile.TemporaryDirectory(prefix="hot-paths-") as folder:
         for name, build in hot_paths(config, Path(folder)).items():
+            if not any(text in name for text in arguments.rows):
+                continue
             torch.manual_seed(0)
             before, after = before_and_after(*build(), arguments.repeats)
             print(f"| {name} | {before:.3f} | {after:.3f} | {after / before:.2f} |", flush=True)
