@@ -25,6 +25,9 @@ configuration's sizes (config/config.yaml), on random inputs and untrained weigh
   PyTorch's kernels (before) or by strided additions and broadcast copies (after).
 - ResNet18 training in a fresh process (start-up included): glibc's default allocator
   settings (before) or tensor-sized blocks kept in the heap, as every job sets (after).
+- EfficientNet-Lite0 (CartoonX's model) at CartoonX's 128 px: every "same" padding as a
+  ``ZeroPad2d`` before its convolution (before, the library's) or, where symmetric,
+  inside the convolution (after).
 
 The median of ``repeats`` timed calls after one warm-up, the two ways interleaved so
 that both see the same machine. ``--rows`` keeps the rows whose name contains one of the
@@ -222,6 +225,23 @@ def dxai_work(config: dict, work: str) -> tuple[Callable, Callable]:
     return before, step
 
 
+def efficientnet_gradients(config: dict, count: int = 16) -> tuple[Callable, Callable]:
+    """Input gradients of one logit for ``count`` images at CartoonX's configured size, on
+    the library's EfficientNet-Lite0 (before) and on the project's (after)."""
+    from common.models.pretrained import efficientnet_lite0, shipped_efficientnet_lite0
+
+    size = config["cartoonx"]["evaluations"]["photos_efficientnet_lite0"]["image_size"]
+    images = torch.rand(count, 3, size, size, generator=torch.Generator().manual_seed(0))
+
+    def gradients(model: torch.nn.Module) -> Callable:
+        def step():
+            x = images.clone().requires_grad_(True)
+            torch.autograd.grad(model(x)[:, 0].sum(), x)
+        return step
+
+    return gradients(shipped_efficientnet_lite0()), gradients(efficientnet_lite0())
+
+
 #: A child process's work: ResNet18 training steps at the embedded size, after the job's
 #: allocator setting or without it.
 ALLOCATOR_CHILD = """\
@@ -338,7 +358,9 @@ def hot_paths(config: dict, folder: Path) -> dict[str, Callable[[], tuple[Callab
             "DXAI, decomposition of 64 images":
             lambda: dxai_work(config, "decomposition"),
             "ResNet18, 80 training steps in a fresh process (start-up included)":
-            lambda: allocator_settings(torch.get_num_threads())}
+            lambda: allocator_settings(torch.get_num_threads()),
+            "EfficientNet-Lite0, input gradients of 16 images at 128 px":
+            lambda: efficientnet_gradients(config)}
 
 
 def main() -> None:
