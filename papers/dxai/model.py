@@ -217,7 +217,7 @@ class _NearestUpsample2x(torch.autograd.Function):
 
     @staticmethod
     def backward(ctx, grad: torch.Tensor) -> torch.Tensor:
-        batch, channels, height, width = ctx.input_size
+        *_, height, width = ctx.input_size
         return torch.ops.aten.upsample_nearest2d_backward(
             grad, [2 * height, 2 * width], ctx.input_size, 2.0, 2.0)
 
