@@ -245,7 +245,7 @@ def efficientnet_gradients(config: dict, count: int = 16) -> tuple[Callable, Cal
 #: A child process's work: ResNet18 training steps at the embedded size, after the job's
 #: allocator setting or without it.
 ALLOCATOR_CHILD = """\
-import sys, torch
+import torch
 from bench.hot_paths import resnet18_work
 from common.config import layered
 from common.memory import keep_tensor_blocks_in_the_heap

@@ -265,10 +265,10 @@ def test_dxais_networks_pool_and_upsample_without_pytorchs_kernels_in_the_defaul
     assert discriminator(x).shape == (2, TINY.classes)
 
 
-def test_dxai_training_is_bitwise_that_with_pytorchs_kernels(peppers, monkeypatch, tmp_path):
+def test_dxai_training_is_bitwise_that_with_pytorchs_kernels(peppers, tmp_path):
     """Three iterations (R1's double backward included) give the same weights, bit for bit,
     with PyTorch's pooling and interpolation kernels put back."""
-    import papers.dxai.model as model
+    from bench.hot_paths import pytorchs_pooling_and_upsampling
 
     (images, labels), _ = peppers
     classifier = fit_mean_colour(images, labels)
@@ -278,10 +278,8 @@ def test_dxai_training_is_bitwise_that_with_pytorchs_kernels(peppers, monkeypatc
         return train(run, classifier, images, labels, _no_probe, "cpu")[0].state_dict()
 
     ours = weights("ours")
-    monkeypatch.setattr(model, "average_pool_2x", lambda x: F.avg_pool2d(x, 2))
-    monkeypatch.setattr(model, "upsample_nearest_2x",
-                        lambda x: F.interpolate(x, scale_factor=2, mode="nearest"))
-    pytorchs = weights("pytorchs")
+    with pytorchs_pooling_and_upsampling():
+        pytorchs = weights("pytorchs")
     assert all(torch.equal(ours[name], pytorchs[name]) for name in ours)
 
 
