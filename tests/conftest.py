@@ -7,11 +7,9 @@ import http.server
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import threading
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -26,81 +24,6 @@ PLANTED_API_KEY = "planted-wandb-key-3f9c2a7d1e"
 def pytest_configure(config):
     """The tests compute in this process with the allocator settings every job uses."""
     keep_tensor_blocks_in_the_heap()
-
-
-# --------------------------------------------------------------------------- runs beside the tests
-
-class BackgroundRun:
-    """A long command that starts with the session and runs beside the other tests until a
-    fixture waits for it: those tests are mostly one process at a time, and the run uses the
-    core they leave idle. It runs at a lower priority (``nice``), so the tests in the
-    foreground keep their pace, in its own process group, which :meth:`stop` ends."""
-
-    def __init__(self, command: list[str], cwd: Path, log: Path, builds: Path | None = None):
-        """Start ``command`` in ``cwd``, its output to ``log``; ``builds`` is the folder it
-        builds, if not ``cwd``."""
-        self.command, self.cwd, self.log = command, cwd, log
-        self.builds = builds or cwd
-        with log.open("w") as stream:
-            self.process = subprocess.Popen(["nice", "-n", "10", *command], cwd=cwd,
-                                            stdout=stream, stderr=subprocess.STDOUT,
-                                            start_new_session=True)
-
-    def wait(self) -> Path:
-        """The folder the command built, once it has ended; fails the test that waits, with
-        the end of the command's output, if it failed."""
-        returncode = self.process.wait()
-        if returncode != 0:
-            raise AssertionError(f"{self.command} failed ({returncode}) in {self.cwd}:\n"
-                                 f"{self.log.read_text()[-6000:]}")
-        return self.builds
-
-    def stop(self) -> None:
-        """End the command and its children if it still runs (a session cut short)."""
-        if self.process.poll() is not None:
-            return
-        os.killpg(self.process.pid, signal.SIGTERM)
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait()
-
-
-#: How each run that begins with the session starts, by the name of the fixture that waits for
-#: it: a function of the session's ``tmp_path_factory`` that returns the started run.
-SESSION_RUNS: dict[str, Callable[[pytest.TempPathFactory], BackgroundRun]] = {}
-
-
-def starts_with_the_session(fixture: str):
-    """Register the decorated function as the start of the run that ``fixture`` waits for."""
-    def register(start):
-        SESSION_RUNS[fixture] = start
-        return start
-    return register
-
-
-def _waits_for_a_session_run(item: pytest.Item) -> bool:
-    return bool(SESSION_RUNS.keys() & set(getattr(item, "fixturenames", ())))
-
-
-def pytest_collection_modifyitems(session, config, items):
-    """The modules whose tests wait for a run begun with the session go last (in their own
-    order), so that every other test runs while those runs compute."""
-    waiting = {item.path for item in items if _waits_for_a_session_run(item)}
-    items.sort(key=lambda item: item.path in waiting)
-
-
-@pytest.fixture(scope="session", autouse=True)
-def session_runs(request, tmp_path_factory) -> dict[str, BackgroundRun]:
-    """The runs of :data:`SESSION_RUNS` that a selected test waits for, started before the
-    first test; whatever still runs when the session ends is stopped."""
-    needed = {name for item in request.session.items for name in item.fixturenames}
-    runs = {name: start(tmp_path_factory) for name, start in SESSION_RUNS.items()
-            if name in needed}
-    yield runs
-    for run in runs.values():
-        run.stop()
 
 
 def run(command: list[str], cwd: Path, env: dict | None = None, check: bool = True,

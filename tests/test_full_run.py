@@ -10,11 +10,10 @@ every rule of it within the test budget.
 """
 
 import json
-import sys
 
 import pandas as pd
 import pytest
-from conftest import BackgroundRun, copy_repository, lineage, snakemake, starts_with_the_session
+from conftest import copy_repository, lineage, snakemake
 
 pytestmark = pytest.mark.workflow
 
@@ -42,19 +41,14 @@ LONGEST_CHAINS = ["results/models/scenes/resnet18/seed0.json",
                   "results/explain/cars_resnet18_seed0/sanity.csv"]
 
 
-@starts_with_the_session("full_run")
-def start_full_run(tmp_path_factory) -> BackgroundRun:
+@pytest.fixture(scope="module")
+def full_run(tmp_path_factory):
     """The targets built as ``make reproduce`` builds them: one thread per job (the default
     ``torch_threads``), two jobs at once on two cores."""
     copy = copy_repository(tmp_path_factory.mktemp("full"))
-    command = [sys.executable, "-m", "snakemake", "--cores", "all", *TARGETS,
-               "--prioritize", *LONGEST_CHAINS]
-    return BackgroundRun(command, copy, copy.parent / f"{copy.name}.log")
-
-
-@pytest.fixture(scope="module")
-def full_run(session_runs):
-    return session_runs["full_run"].wait()
+    snakemake(["--cores", "all", *TARGETS,
+               "--prioritize", *LONGEST_CHAINS], copy)
+    return copy
 
 
 def test_every_explained_classifier_clears_the_bar(full_run):

@@ -1,12 +1,11 @@
 """The paper miniature differs from the paper scale in counts only, and runs end to end."""
 
 import fnmatch
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
-from conftest import REPO, BackgroundRun, starts_with_the_session
+from conftest import REPO
 
 from common.explain import METHODS
 from common.miniature.run import scale_configs, snakemake_command
@@ -113,22 +112,17 @@ def test_the_count_check_catches_a_changed_architecture_or_method(scales):
 PAPERS = ["dxai", "survey", "pv", "cartoonx", "course", "explanations", "shared"]
 
 
-@starts_with_the_session("miniature")
-def start_miniature(tmp_path_factory) -> BackgroundRun:
-    """The paper miniature, run end to end in a copy on fabricated sources, as ``make
-    paper-miniature`` runs it (Snakemake's output in ``<workdir>.log`` beside the copy)."""
-    workdir = tmp_path_factory.mktemp("miniature")
-    command = [sys.executable, "-m", "common.miniature.run", "--workdir", str(workdir),
-               "--device", "cpu", "--cores", "2"]
-    return BackgroundRun(command, REPO, workdir.parent / f"{workdir.name}-summary.log",
-                         builds=workdir)
-
-
 @pytest.fixture(scope="module")
-def miniature(session_runs):
-    run = session_runs["miniature"]
-    workdir = run.wait()
-    print(run.log.read_text().splitlines()[0])  # its wall time
+def miniature(tmp_path_factory):
+    """The paper miniature, run end to end in a copy on fabricated sources (what
+    ``make paper-miniature`` runs), with the command that reruns it there."""
+    from common.miniature.run import run
+
+    workdir = tmp_path_factory.mktemp("miniature")
+    log = workdir.parent / "miniature.log"
+    with log.open("w") as stream:
+        seconds = run(workdir, device="cpu", cores=2, log=stream)
+    print(f"paper miniature: {seconds:.0f} s")
     return workdir
 
 
