@@ -5,7 +5,8 @@
 - ``stale``: outputs whose recorded code or inputs no longer match the tree,
   directly or through an upstream output that is stale.
 - ``timings``: a Markdown table of where a run's time went, per rule, from the
-  jobs' recorded clocks (the benchmark tables of docs/benchmarks.md).
+  jobs' recorded clocks (the benchmark tables of docs/benchmarks.md), and how far its
+  span is from the shortest any schedule could reach.
 
 A broken record (truncated, not JSON) is named in each command's report, and the
 audit goes on with the others; ``show`` and ``verify`` then exit 1.
@@ -21,6 +22,7 @@ import argparse
 import datetime as dt
 import functools
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -177,6 +179,34 @@ def rule_timings(records: list[dict]) -> list[dict[str, Any]]:
     return sorted(rows.values(), key=lambda row: (-row["seconds"], row["rule"]))
 
 
+def _process_seconds(record: dict) -> float:
+    """A job's seconds from its process's start (its own clock in records without them)."""
+    process = record.get("execution", {}).get("process_seconds")
+    return record["wall_seconds"] if process is None else process
+
+
+def _job_of(record: dict) -> tuple[str, str]:
+    return record["rule"], json.dumps(record.get("wildcards", {}), sort_keys=True)
+
+
+def longest_chain(records: list[dict]) -> tuple[float, tuple[str, ...]]:
+    """The chain of jobs, each reading an output of the one before, whose processes took the
+    most seconds together, with its rules from first to last: however many cores, no
+    schedule of these jobs ends sooner."""
+    producers = {record["output"]: _job_of(record) for record in records}
+    jobs = {_job_of(record): record for record in job_records(records)}
+
+    @functools.cache
+    def ending_with(job: tuple[str, str]) -> tuple[float, tuple[str, ...]]:
+        record = jobs[job]
+        before = {producers[item["path"]] for item in record.get("inputs", [])
+                  if item["path"] in producers} - {job}
+        seconds, rules = max((ending_with(other) for other in before), default=(0.0, ()))
+        return seconds + _process_seconds(record), (*rules, record["rule"])
+
+    return max((ending_with(job) for job in jobs), default=(0.0, ()))
+
+
 def run_span(records: list[dict]) -> float:
     """Seconds from the first job's start to the last job's end (Snakemake's own start-up
     and its work between jobs included, set-up and the first job's imports not)."""
@@ -185,8 +215,10 @@ def run_span(records: list[dict]) -> float:
     return (finished - started).total_seconds()
 
 
-def timings_markdown(records: list[dict]) -> str:
-    """:func:`rule_timings` as a Markdown table with a total line and the run's span."""
+def timings_markdown(records: list[dict], cores: int) -> str:
+    """:func:`rule_timings` as a Markdown table with a total line, the run's span, and the
+    two bounds no schedule on ``cores`` cores goes below: the jobs' process seconds shared
+    by the cores, and the longest chain of jobs that wait for each other."""
     rows = rule_timings(records)
     total = sum(row["seconds"] for row in rows)
 
@@ -203,6 +235,12 @@ def timings_markdown(records: list[dict]) -> str:
     lines.append(f"| all | {sum(row['jobs'] for row in rows)} | {total:.0f} | 100 % | | "
                  f"{process(all_process)} |")
     lines.append(f"\nFirst job's start to last job's end: {run_span(records):.0f} s.")
+    work = sum(_process_seconds(record) for record in job_records(records))
+    chain, rules = longest_chain(records)
+    lines.append(f"No schedule on {cores} cores ends sooner than the jobs' processes shared by "
+                 f"the cores ({work:.0f} s / {cores} = {work / cores:.0f} s) or the longest "
+                 f"chain of jobs each reading the one before's output ({chain:.0f} s: "
+                 f"{' -> '.join(rules)}).")
     return "\n".join(lines)
 
 
@@ -215,7 +253,9 @@ def main(argv: list[str] | None = None) -> int:
     show_parser.add_argument("output", help="path of an output, relative to the working directory")
     commands.add_parser("verify", help="re-hash recorded inputs and outputs")
     commands.add_parser("stale", help="list outputs whose code or inputs changed")
-    commands.add_parser("timings", help="per-rule time of the recorded jobs (Markdown)")
+    timings = commands.add_parser("timings", help="per-rule time of the recorded jobs (Markdown)")
+    timings.add_argument("--cores", type=int, default=os.cpu_count(),
+                         help="the cores the run had (default: this machine's)")
     args = parser.parse_args(argv)
 
     if args.command == "show":
@@ -244,7 +284,7 @@ def main(argv: list[str] | None = None) -> int:
         if not records:
             parser.error("no provenance records under results/provenance: run the workflow first")
         print(json.dumps(rule_timings(records), indent=2) if args.json
-              else timings_markdown(records))
+              else timings_markdown(records, args.cores))
         return 1 if broken else 0
     found = stale()
     if args.json:

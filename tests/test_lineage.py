@@ -86,9 +86,36 @@ def test_timings_count_each_job_once_and_span_the_run(tmp_path, monkeypatch, cap
     assert [(row["rule"], row["jobs"], row["seconds"], row["longest"], row["process_seconds"])
             for row in rows] == [("train", 2, 150.0, 100.0, 155.5), ("figure", 1, 19.0, 19.0, None)]
     assert lineage.run_span(provenance.read_all_records()[0]) == 120.0
-    assert lineage.main(["timings"]) == 0
+    assert lineage.main(["timings", "--cores", "2"]) == 0
     printed = capsys.readouterr().out
     assert "| train | 2 | 150 | 88.8 % | 100 | 156 |" in printed
     assert "| figure | 1 | 19 | 11.2 % | 19 |  |" in printed
     assert "| all | 3 | 169 | 100 % | |  |" in printed
     assert "last job's end: 120 s" in printed
+
+
+def test_timings_give_the_bounds_no_schedule_goes_below(tmp_path, monkeypatch, capsys):
+    """Known answer on a run of four jobs: the chain data -> train a (process 103 s) ->
+    figure (19 s, no process seconds recorded: its clock) is the longest (122 s), longer than
+    data -> train b (52.5 s); a job reading its own output does not loop."""
+    monkeypatch.chdir(tmp_path)
+    jobs = [(_timed("data", {}, "2026-01-01T00:00:00+00:00", "2026-01-01T00:00:02+00:00",
+                    2.0, 0.0), ["d.npz"], ["d.npz"]),
+            (_timed("train", {"data": "a"}, "2026-01-01T00:00:02+00:00",
+                    "2026-01-01T00:01:42+00:00", 100.0, 103.0), ["m/a.pt", "m/a.json"],
+             ["d.npz"]),
+            (_timed("train", {"data": "b"}, "2026-01-01T00:00:02+00:00",
+                    "2026-01-01T00:00:52+00:00", 50.0, 52.5), ["m/b.pt"], ["d.npz"]),
+            (_timed("figure", {}, "2026-01-01T00:01:43+00:00", "2026-01-01T00:02:02+00:00",
+                    19.0, None), ["f.pdf"], ["m/a.json", "m/b.pt", "code.py"])]
+    for job, outputs, inputs in jobs:
+        for output in outputs:
+            provenance.write_json(provenance.record_path(output),
+                                  {**job, "output": output, "output_sha256": "0", "code": {},
+                                   "inputs": [{"path": path, "sha256": "0"} for path in inputs]})
+    records = provenance.read_all_records()[0]
+    assert lineage.longest_chain(records) == (122.0, ("data", "train", "figure"))
+    assert lineage.main(["timings", "--cores", "2"]) == 0
+    assert ("No schedule on 2 cores ends sooner than the jobs' processes shared by the cores "
+            "(174 s / 2 = 87 s) or the longest chain of jobs each reading the one before's "
+            "output (122 s: data -> train -> figure).") in capsys.readouterr().out
