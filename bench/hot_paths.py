@@ -28,6 +28,9 @@ configuration's sizes (config/config.yaml), on random inputs and untrained weigh
 - EfficientNet-Lite0 (CartoonX's model) at CartoonX's 128 px: every "same" padding as a
   ``ZeroPad2d`` before its convolution (before, the library's) or, where symmetric,
   inside the convolution (after).
+- A job's process short of its work (a fresh interpreter importing what an explanation job
+  imports): its shutdown collecting garbage over those objects (before) or with them
+  exempted, as every job ends now (after).
 
 The median of ``repeats`` timed calls after one warm-up, the two ways interleaved so
 that both see the same machine. ``--rows`` keeps the rows whose name contains one of the
@@ -257,12 +260,17 @@ training()
 """
 
 
+def fresh_interpreter(code: str, cwd: Path = PROJECT_ROOT, **options) -> Callable:
+    """A call that runs ``code`` in a fresh interpreter in ``cwd`` (``options`` go to
+    ``subprocess.run``) and fails if it fails."""
+    return lambda: subprocess.run([sys.executable, "-c", code], check=True, cwd=cwd, **options)
+
+
 def allocator_settings(threads: int) -> tuple[Callable, Callable]:
     """80 ResNet18 training steps in a fresh interpreter with glibc's default allocator
     settings (before) or with the jobs' (after)."""
     def child(heap: bool) -> Callable:
-        code = ALLOCATOR_CHILD.format(threads=threads, heap=heap)
-        return lambda: subprocess.run([sys.executable, "-c", code], check=True, cwd=PROJECT_ROOT)
+        return fresh_interpreter(ALLOCATOR_CHILD.format(threads=threads, heap=heap))
 
     return child(False), child(True)
 
@@ -283,11 +291,19 @@ def job_start_up(script: str, then: str = "") -> tuple[Callable, Callable]:
     ``then``, with the old eager imports (before) or without them (after)."""
     seeding = (f"import {script}\nfrom common.tracking import seed_everything\n"
                f"seed_everything(0)\n{then}")
+    return fresh_interpreter(EAGER_IMPORTS + seeding), fresh_interpreter(seeding)
 
-    def start(code: str) -> Callable:
-        return lambda: subprocess.run([sys.executable, "-c", code], check=True, cwd=PROJECT_ROOT)
 
-    return start(EAGER_IMPORTS + seeding), start(seeding)
+#: What an explanation job imports, and the call with which every job now ends.
+JOB_IMPORTS = "import torch, wandb, matplotlib.pyplot, captum.attr, scipy.stats\n"
+JOB_END = ("from common.memory import exempt_objects_from_collection\n"
+           "exempt_objects_from_collection()\n")
+
+
+def job_exit() -> tuple[Callable, Callable]:
+    """A fresh interpreter importing what a job imports and exiting: with the shutdown's
+    collection over those objects (before) or with them exempted from it (after)."""
+    return fresh_interpreter(JOB_IMPORTS), fresh_interpreter(JOB_IMPORTS + JOB_END)
 
 
 def packages_by_standard_parsers() -> dict[str, str]:
@@ -325,12 +341,8 @@ def planning(folder: Path) -> tuple[Callable, Callable]:
     copy = copy_project(folder / "project", PROJECT_ROOT)
     dry_run = ("import sys\nfrom snakemake.cli import main\n"
                "sys.argv = ['snakemake', '-n', '-q', '--configfile', 'tests/tiny.yaml']\nmain()\n")
-
-    def start(code: str) -> Callable:
-        return lambda: subprocess.run([sys.executable, "-c", code], check=True, cwd=copy,
-                                      capture_output=True)
-
-    return start(PLANNING_IMPORTS + dry_run), start(dry_run)
+    return (fresh_interpreter(PLANNING_IMPORTS + dry_run, copy, capture_output=True),
+            fresh_interpreter(dry_run, copy, capture_output=True))
 
 
 def hot_paths(config: dict, folder: Path) -> dict[str, Callable[[], tuple[Callable, Callable]]]:
@@ -360,7 +372,9 @@ def hot_paths(config: dict, folder: Path) -> dict[str, Callable[[], tuple[Callab
             "ResNet18, 80 training steps in a fresh process (start-up included)":
             lambda: allocator_settings(torch.get_num_threads()),
             "EfficientNet-Lite0, input gradients of 16 images at 128 px":
-            lambda: efficientnet_gradients(config)}
+            lambda: efficientnet_gradients(config),
+            "a job's imports and exit in a fresh process (torch, W&B, matplotlib, Captum, SciPy)":
+            job_exit}
 
 
 def main() -> None:

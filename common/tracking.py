@@ -191,6 +191,7 @@ class Job:
         for handler in logging.getLogger().handlers:
             handler.close()
         logging.getLogger().handlers.clear()
+        memory.exempt_objects_from_collection()
 
     def _prepare(self) -> None:
         """What the job needs before it computes: checked inputs, seeds, threads, allocator and
