@@ -31,6 +31,7 @@ from common import PROJECT_ROOT
 from common.io import sha256_file, sha256_path
 from common.provenance import (
     BrokenRecord,
+    job_of,
     job_records,
     output_of,
     read_all_records,
@@ -185,16 +186,12 @@ def _process_seconds(record: dict) -> float:
     return record["wall_seconds"] if process is None else process
 
 
-def _job_of(record: dict) -> tuple[str, str]:
-    return record["rule"], json.dumps(record.get("wildcards", {}), sort_keys=True)
-
-
 def longest_chain(records: list[dict]) -> tuple[float, tuple[str, ...]]:
     """The chain of jobs, each reading an output of the one before, whose processes took the
     most seconds together, with its rules from first to last: however many cores, no
     schedule of these jobs ends sooner."""
-    producers = {record["output"]: _job_of(record) for record in records}
-    jobs = {_job_of(record): record for record in job_records(records)}
+    producers = {record["output"]: job_of(record) for record in records}
+    jobs = {job_of(record): record for record in job_records(records)}
 
     @functools.cache
     def ending_with(job: tuple[str, str]) -> tuple[float, tuple[str, ...]]:

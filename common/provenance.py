@@ -83,12 +83,17 @@ def read_all_records(workdir: Path | None = None) -> tuple[list[dict], list[Brok
     return records, broken
 
 
+def job_of(record: dict) -> tuple[str, str]:
+    """The job that wrote ``record``: its rule and wildcards (as sorted JSON)."""
+    return record["rule"], json.dumps(record.get("wildcards", {}), sort_keys=True)
+
+
 def job_records(records: list[dict]) -> list[dict]:
     """One record per job: a job with several outputs wrote one record for each, which
     differ only in ``output``; jobs are told apart by rule and wildcards."""
     seen, jobs = set(), []
     for record in records:
-        job = (record["rule"], json.dumps(record.get("wildcards", {}), sort_keys=True))
+        job = job_of(record)
         if job not in seen:
             seen.add(job)
             jobs.append(record)

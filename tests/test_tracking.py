@@ -1,4 +1,5 @@
-"""What a job fixes before it computes, so that a rerun on a CPU or a GPU gives the same numbers."""
+"""What a job fixes before it computes, so that a rerun on a CPU or a GPU gives the same numbers,
+and what it leaves undone when it ends."""
 
 import logging
 import os
