@@ -30,3 +30,26 @@ def test_conda_environment_lists_the_same_pins():
     pip_section = next(item["pip"] for item in environment["dependencies"]
                        if isinstance(item, dict))
     assert _pins(pip_section) == _pins((REPO / "requirements.txt").read_text().splitlines())
+
+
+def test_the_installed_packages_are_byte_compiled():
+    """``make`` compiles the environment itself (pip is told not to). Where the byte code were
+    missing, every job would compile torch's modules again whenever Python may not write
+    them (PYTHONDONTWRITEBYTECODE, a read-only environment): seconds a job."""
+    import importlib.util
+    import os
+    import sys
+    import sysconfig
+
+    import snakemake.script  # noqa: F401 (what every job's preamble imports)
+    import torch  # noqa: F401
+    import wandb  # noqa: F401
+
+    site_packages = sysconfig.get_paths()["purelib"]
+    sources = [module.__file__ for module in list(sys.modules.values())
+               if (getattr(module, "__file__", None) or "").startswith(site_packages)
+               and module.__file__.endswith(".py")]
+    assert len(sources) > 500
+    missing = [path for path in sources
+               if not os.path.exists(importlib.util.cache_from_source(path))]
+    assert not missing, f"{len(missing)} modules without byte code, e.g. {missing[:3]}"
