@@ -8,9 +8,9 @@ CORES ?= all
 
 .PHONY: reproduce test browser slurm report lint clean paper-miniature
 
-# pip byte-compiles what it installs one file at a time (40 of its 80 s here, most of them
-# torch's); compileall does the same on every core. Like pip, it passes over files that do not
-# compile under this Python (torch ships one in 3.12 syntax), so its status is not checked.
+# pip byte-compiles what it installs one file at a time (40 of its 80 s here); compileall
+# does the same on every core. Like pip, it passes over files that do not compile under this
+# Python (torch ships one in 3.12 syntax), so its status is not checked.
 $(INSTALLED): requirements.txt requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --upgrade pip

@@ -1,6 +1,11 @@
-"""The three places that pin the environment agree with each other."""
+"""The three places that pin the environment agree with each other, and what they install is
+byte-compiled."""
 
+import importlib.util
+import os
 import re
+import sys
+import sysconfig
 
 import yaml
 from conftest import REPO
@@ -33,14 +38,9 @@ def test_conda_environment_lists_the_same_pins():
 
 
 def test_the_installed_packages_are_byte_compiled():
-    """``make`` compiles the environment itself (pip is told not to). Where the byte code were
+    """``make`` compiles the environment itself (pip is told not to). Were the byte code
     missing, every job would compile torch's modules again whenever Python may not write
     them (PYTHONDONTWRITEBYTECODE, a read-only environment): seconds a job."""
-    import importlib.util
-    import os
-    import sys
-    import sysconfig
-
     import snakemake.script  # noqa: F401 (what every job's preamble imports)
     import torch  # noqa: F401
     import wandb  # noqa: F401
