@@ -22,9 +22,11 @@ $(INSTALLED): requirements.txt requirements.lock
 reproduce: $(INSTALLED)
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/snakemake --cores $(CORES)
 
-## Run the test suite (unit tests, workflow dry-runs, end-to-end runs).
+## Run the test suite (unit tests, workflow dry-runs, end-to-end runs) on two workers, each
+## workflow run on one of them (tests/run_groups.py).
 test: $(INSTALLED) browser slurm
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest -n 2 --dist loadgroup \
+		--no-loadscope-reorder
 
 ## Debian's Chromium and ChromeDriver for the PV survey-kit test (installed when root with apt;
 ## otherwise that test is skipped, except under CI, where it fails).

@@ -13,6 +13,10 @@ import threading
 from pathlib import Path
 
 import pytest
+from run_groups import (
+    pytest_collection_modifyitems,  # noqa: F401 (a hook pytest finds here)
+    share_the_cores_between_workers,
+)
 
 from common.memory import keep_tensor_blocks_in_the_heap
 from common.miniature.run import copy_project
@@ -22,8 +26,10 @@ PLANTED_API_KEY = "planted-wandb-key-3f9c2a7d1e"
 
 
 def pytest_configure(config):
-    """The tests compute in this process with the allocator settings every job uses."""
+    """The tests compute in this process with the allocator settings every job uses, on the
+    worker's share of the cores."""
     keep_tensor_blocks_in_the_heap()
+    share_the_cores_between_workers()
 
 
 def run(command: list[str], cwd: Path, env: dict | None = None, check: bool = True,
