@@ -39,7 +39,8 @@ def pytest_collection_modifyitems(items):
 def share_the_cores_between_workers():
     """In an xdist worker, give torch the worker's share of the cores (one each for two
     workers on two cores). torch's own default, every core, made the tests that compute in
-    the workers' processes up to six times as long while both workers ran them."""
+    the workers' processes several times as long while both workers ran them (ResNet-50's
+    resumption test 6.6 to 39 s)."""
     workers = os.environ.get("PYTEST_XDIST_WORKER_COUNT")
     if workers:
         import torch
