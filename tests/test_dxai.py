@@ -206,9 +206,12 @@ def test_mapping_and_discriminator_shapes():
 
 def _layouts(shape: tuple[int, ...]) -> list[torch.Tensor]:
     """Random tensors of ``shape`` in the default layout, channels-last, and a slice of a
-    larger tensor whose strides read as channels-last (as DXAI's grey images have)."""
+    larger tensor whose strides read as channels-last (as DXAI's grey images have). The
+    first 2 x 2 block of every channel is -0: PyTorch's kernels sum from a zero, which
+    makes it +0."""
     batch, channels, height, width = shape
     default = torch.randn(shape)
+    default[:, :, :2, :2] = -0.0
     sliced = torch.randn(batch, height, width, channels + 1).permute(0, 3, 1, 2)[:, :channels]
     return [default, default.contiguous(memory_format=torch.channels_last), sliced]
 
@@ -224,6 +227,7 @@ def _first_and_second_order(operation, x: torch.Tensor) -> list:
     inputs = x.detach().clone().requires_grad_(True)
     output = operation(inputs * scale)
     weights = torch.randn(output.shape, generator=torch.Generator().manual_seed(1))
+    weights[:, :, -2:, -2:] = -0.0   # gradients of -0, which the kernels' backwards make +0
     gradient, = torch.autograd.grad((output * weights).sum(), inputs, create_graph=True)
     second, = torch.autograd.grad(gradient.square().sum(), scale)
     return _bytes_and_strides(output, gradient, second)

@@ -132,9 +132,11 @@ class _AveragePool2x(torch.autograd.Function):
     H and W: the forward as strided additions, the backward by PyTorch's own kernel.
 
     It gives the bytes of ``F.avg_pool2d(x, 2)``: the forward adds each window's four values
-    in the kernel's order (row by row) and divides by 4, and the backward, also under R1's
-    double backward, is the very kernel (and its recorded derivative). On the CPU the
-    pooling kernel's forward takes 2.5 to 4 times as long for this layout.
+    in the kernel's order (row by row), adds zero and divides by 4; the backward, also under
+    R1's double backward, is the very kernel (and its recorded derivative). The zero stands
+    for the kernel's accumulator, which starts at +0: a sum is -0 only for a window of four
+    -0, and the kernel's is +0 there. On the CPU the pooling kernel's forward takes 2.5 to 4
+    times as long for this layout.
     """
 
     @staticmethod
@@ -142,8 +144,9 @@ class _AveragePool2x(torch.autograd.Function):
         ctx.save_for_backward(x)
         batch, channels, height, width = x.shape
         window = x.view(batch, channels, height // 2, 2, width // 2, 2)
-        return (window[:, :, :, 0, :, 0] + window[:, :, :, 0, :, 1]
-                + window[:, :, :, 1, :, 0] + window[:, :, :, 1, :, 1]) / 4
+        total = (window[:, :, :, 0, :, 0] + window[:, :, :, 0, :, 1]
+                 + window[:, :, :, 1, :, 0] + window[:, :, :, 1, :, 1])
+        return total.add_(0.0).div_(4)
 
     @staticmethod
     def backward(ctx, grad: torch.Tensor) -> torch.Tensor:
