@@ -19,6 +19,7 @@ import datetime as dt
 import json
 import logging
 import os
+import platform
 import random
 import re
 import socket
@@ -93,6 +94,22 @@ def _describe_device(device: str) -> str:
 
         return f"{device} ({torch.cuda.get_device_name(device)})"
     return device
+
+
+def _describe_cpu(torch) -> str:
+    """The processor's model and, in a job that loaded torch, the instruction set its CPU
+    kernels use: oneDNN and MKL choose kernels by it, and those sum in different orders, so
+    results are the same bytes on one machine whatever its cores, not across instruction
+    sets (docs/reliability.md)."""
+    model = platform.processor() or platform.machine()
+    try:
+        names = [line.split(":", 1)[1].strip()
+                 for line in Path("/proc/cpuinfo").read_text().splitlines()
+                 if line.startswith("model name")]
+    except OSError:  # not Linux
+        names = []
+    model = names[0] if names else model
+    return model if torch is None else f"{model} ({torch.backends.cpu.get_cpu_capability()})"
 
 
 def _supersede_offline_runs(run_dir: Path) -> None:
@@ -298,14 +315,15 @@ class Job:
         return {"mode": mode, "run_id": self.run.id, "dir": os.path.relpath(run_dir)}
 
     def _execution_record(self) -> dict[str, Any]:
-        """How the job ran, not what it computed: the machine and, under SLURM, the job's id
-        there; the seconds since its process started (imports and W&B included, which
+        """How the job ran, not what it computed: the machine, its processor and, under SLURM,
+        the job's id there; the seconds since its process started (imports and W&B included, which
         ``wall_seconds`` leaves out); the memory budget, the torch threads, and the peak
         memory (resident set since the job started, and CUDA allocations)."""
         torch = sys.modules.get("torch")  # jobs that never imported torch do not pay for it
         peak_rss = memory.peak_rss_mib() if memory.peak_rss_supported() else None
         peak_cuda = memory.peak_cuda_mib() if torch else None
         return {"host": socket.gethostname(),
+                "cpu": _describe_cpu(torch),
                 "process_seconds": round(time.time() - psutil.Process().create_time(), 3),
                 "slurm_job_id": os.environ.get("SLURM_JOB_ID"),
                 "images_per_pass": budget.images_per_pass(),

@@ -5,6 +5,7 @@ import logging
 import os
 import subprocess
 import sys
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -101,6 +102,16 @@ def test_the_heap_setting_reuses_freed_activations_instead_of_faulting_fresh_pag
     the heap, they are reused."""
     assert _page_faults("default") > 20_000
     assert _page_faults("heap") < 5_000
+
+
+def test_a_jobs_record_names_the_processor_and_the_instruction_set_of_torchs_kernels():
+    """Results are the same bytes on one machine whatever its cores, not across instruction
+    sets, by which oneDNN and MKL choose their kernels: the record says which ran."""
+    cpu = job_of_rule("cpu")._execution_record()["cpu"]
+    model, capability = cpu.rsplit(" (", 1)
+    assert capability == f"{torch.backends.cpu.get_cpu_capability()})"
+    cpuinfo = Path("/proc/cpuinfo")
+    assert model and (not cpuinfo.exists() or f": {model}\n" in cpuinfo.read_text())
 
 
 def test_jobs_that_compute_with_torch_keep_tensor_blocks_in_the_heap(monkeypatch):
