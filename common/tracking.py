@@ -96,19 +96,23 @@ def _describe_device(device: str) -> str:
     return device
 
 
+def _processor_model() -> str:
+    """The processor's model name from Linux's /proc/cpuinfo, elsewhere the platform's."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:  # not Linux
+        pass
+    return platform.processor() or platform.machine()
+
+
 def _describe_cpu(torch) -> str:
     """The processor's model and, in a job that loaded torch, the instruction set its CPU
     kernels use: oneDNN and MKL choose kernels by it, and those sum in different orders, so
     results are the same bytes on one machine whatever its cores, not across instruction
     sets (docs/reliability.md)."""
-    model = platform.processor() or platform.machine()
-    try:
-        names = [line.split(":", 1)[1].strip()
-                 for line in Path("/proc/cpuinfo").read_text().splitlines()
-                 if line.startswith("model name")]
-    except OSError:  # not Linux
-        names = []
-    model = names[0] if names else model
+    model = _processor_model()
     return model if torch is None else f"{model} ({torch.backends.cpu.get_cpu_capability()})"
 
 
@@ -315,10 +319,10 @@ class Job:
         return {"mode": mode, "run_id": self.run.id, "dir": os.path.relpath(run_dir)}
 
     def _execution_record(self) -> dict[str, Any]:
-        """How the job ran, not what it computed: the machine, its processor and, under SLURM,
-        the job's id there; the seconds since its process started (imports and W&B included, which
-        ``wall_seconds`` leaves out); the memory budget, the torch threads, and the peak
-        memory (resident set since the job started, and CUDA allocations)."""
+        """How the job ran, not what it computed: the machine, its processor and, under
+        SLURM, the job's id there; the seconds since its process started (imports and W&B
+        included, which ``wall_seconds`` leaves out); the memory budget, the torch threads,
+        and the peak memory (resident set since the job started, and CUDA allocations)."""
         torch = sys.modules.get("torch")  # jobs that never imported torch do not pay for it
         peak_rss = memory.peak_rss_mib() if memory.peak_rss_supported() else None
         peak_cuda = memory.peak_cuda_mib() if torch else None
